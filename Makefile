@@ -1,0 +1,94 @@
+# wharf: one non-recursive Makefile (see docs/ARCHITECTURE.md).
+#
+#   make             release library build/libwharf.a and CLI build/wharf
+#   make test        installs missing Debian packages, then runs every test
+#                    (unit, spec, cli) on the release build and under
+#                    AddressSanitizer + UBSan (build/asan/)
+#   make test-asan   only the sanitizer half of `make test`
+#   make spec SUITE=core   the official spec suite, per-file counts
+#   make bench       the shared guest benchmarks against other engines
+#   make deps        installs the Debian packages the build and tests need
+
+CC      ?= cc
+SHARED  ?= ../shared
+SUITE   ?= core
+V       ?= release
+
+WARN     = -Wall -Wextra -Wno-unused-parameter
+CFLAGS_ALL = -std=gnu11 $(WARN) -Iinclude -MMD -MP -pthread
+LDLIBS   = -lm -pthread
+
+FLAGS_release = -O2 -g -DNDEBUG
+FLAGS_asan    = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined
+
+DIR_release = build
+DIR_asan    = build/asan
+
+LIB_SRC  = $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c)
+CLI_SRC  = $(wildcard src/cli/*.c)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+SPEC_SRC = $(wildcard tests/spec/*.c)
+
+.PHONY: all test test-asan spec bench deps clean
+
+all: build/wharf build/libwharf.a
+
+# $(call variant,NAME): object, library, CLI and test-program rules for one
+# build flavour, so release and sanitizer builds share every rule.
+define variant
+$(DIR_$(1))/obj/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) $$(FLAGS_$(1)) $$(CFLAGS) -c $$< -o $$@
+
+$(DIR_$(1))/libwharf.a: $(LIB_SRC:%.c=$(DIR_$(1))/obj/%.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(DIR_$(1))/wharf: $(CLI_SRC:%.c=$(DIR_$(1))/obj/%.o) $(DIR_$(1))/libwharf.a
+	$$(CC) $$(FLAGS_$(1)) -o $$@ $$^ $$(LDLIBS)
+
+$(DIR_$(1))/unit/%: $(DIR_$(1))/obj/tests/unit/%.o $(DIR_$(1))/libwharf.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(FLAGS_$(1)) -o $$@ $$^ $$(LDLIBS)
+
+$(DIR_$(1))/spec-runner: $(SPEC_SRC:%.c=$(DIR_$(1))/obj/%.o) $(DIR_$(1))/libwharf.a
+	$$(CC) $$(FLAGS_$(1)) -o $$@ $$^ -lcjson $$(LDLIBS)
+
+-include $$(wildcard $(DIR_$(1))/obj/*/*.d $(DIR_$(1))/obj/*/*/*.d)
+endef
+$(eval $(call variant,release))
+$(eval $(call variant,asan))
+
+UNIT_release = $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+UNIT_asan    = $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
+
+deps:
+	@scripts/install-deps.sh
+
+# Spec data converted once into build/spec (wast2json output).
+build/spec/.converted: $(wildcard $(SHARED)/spec/*/*.wast) | deps
+	@mkdir -p build/spec
+	$(SHARED)/spec/convert.sh build/spec > build/spec/convert.log 2>&1 || \
+	    { cat build/spec/convert.log; exit 1; }
+	@touch $@
+
+spec: $(DIR_$(V))/spec-runner build/spec/.converted
+	$(DIR_$(V))/spec-runner build/spec $(SUITE)
+
+TEST_release = build/wharf build/spec-runner $(UNIT_release)
+TEST_asan    = build/asan/wharf build/asan/spec-runner $(UNIT_asan)
+
+test: deps
+	@$(MAKE) --no-print-directory $(TEST_release) $(TEST_asan) build/spec/.converted
+	@tests/run.sh build build/asan
+
+test-asan: deps
+	@$(MAKE) --no-print-directory $(TEST_asan) build/spec/.converted
+	@tests/run.sh build/asan
+
+bench: deps build/wharf
+	bench/run.sh
+
+clean:
+	rm -rf build

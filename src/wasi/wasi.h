@@ -1,0 +1,42 @@
+/* wasi.h: WASI preview1 (wasi_snapshot_preview1) for wharf instances.
+ *
+ * A wh_wasi holds one guest process's WASI state: arguments, environment,
+ * the fd table (stdio and preopened directories) and the exit code. It is
+ * built from a config, its functions are defined into a linker, and it
+ * serves exactly one instance at a time. Uses only the public wharf.h API.
+ * Not thread-safe: one wh_wasi per running guest. */
+#ifndef WH_WASI_H
+#define WH_WASI_H
+
+#include "../../include/wharf.h"
+
+typedef struct wh_wasi wh_wasi;
+
+typedef struct wh_wasi_preopen {
+    const char *host_path;    /* directory on the host */
+    const char *guest_path;   /* the name the guest sees, e.g. "/data" or "." */
+} wh_wasi_preopen;
+
+typedef struct wh_wasi_config {
+    const char *const *argv;  /* argv[0] is the program name */
+    int argc;
+    const char *const *env;   /* "NAME=VALUE" strings */
+    int nenv;
+    const wh_wasi_preopen *preopens;
+    int npreopens;
+    int stdin_fd, stdout_fd, stderr_fd;  /* host fds for guest 0, 1, 2 */
+} wh_wasi_config;
+
+/* Creates the WASI state; copies everything in `cfg`. Opens the preopened
+ * directories (an error names the one that failed). */
+wharf_status wh_wasi_new(const wh_wasi_config *cfg, WHARF_OWN wh_wasi **out,
+                         wharf_error *err);
+void wh_wasi_free(WHARF_OWN wh_wasi *w);
+
+/* Defines every wasi_snapshot_preview1 function into `l`, bound to `w`. */
+wharf_status wh_wasi_define(wh_wasi *w, wharf_linker *l);
+
+/* The exit code the guest passed to proc_exit (0 if it returned). */
+int wh_wasi_exit_code(const wh_wasi *w);
+
+#endif /* WH_WASI_H */
