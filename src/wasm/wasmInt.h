@@ -103,6 +103,9 @@ typedef struct wh_functype {
 } wh_functype;
 
 bool wh_functype_equal(const wh_functype *a, const wh_functype *b);
+/* The `hash` field's value: every producer of a wh_functype (decoder, host
+ * functions) sets hash = wh_functype_hash(t) once params/results are set. */
+uint64_t wh_functype_hash(const wh_functype *t);
 uint32_t wh_valtype_slots(uint8_t t);  /* 2 for v128, else 1 */
 
 typedef struct wh_limits { uint32_t min, max; bool has_max; } wh_limits;
