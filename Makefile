@@ -30,7 +30,7 @@ CLI_SRC  = $(wildcard src/cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 SPEC_SRC = $(wildcard tests/spec/*.c)
 
-.PHONY: all test test-asan spec bench deps clean
+.PHONY: all run examples test test-asan spec bench deps clean
 
 all: build/wharf build/libwharf.a
 
@@ -59,6 +59,21 @@ $(DIR_$(1))/spec-runner: $(SPEC_SRC:%.c=$(DIR_$(1))/obj/%.o) $(DIR_$(1))/libwhar
 endef
 $(eval $(call variant,release))
 $(eval $(call variant,asan))
+
+# Guest programs: each examples/NAME/*.c is one WASI module.
+WASM_CC    = clang --target=wasm32-wasi
+WASM_FLAGS = -O2 -Wall -Wextra -Wl,--strip-debug
+EXAMPLES   = $(patsubst examples/%/,build/examples/%.wasm,$(sort $(dir $(wildcard examples/*/*.c))))
+
+build/examples/%.wasm: examples/%/*.c | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) -o $@ $(filter %.c,$^)
+
+examples: $(EXAMPLES)
+
+# The main job: build everything and run the example guest.
+run: build/wharf examples | deps
+	build/wharf run build/examples/hello.wasm world
 
 UNIT_release = $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_asan    = $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
