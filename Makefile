@@ -78,6 +78,9 @@ run: build/wharf examples | deps
 UNIT_release = $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_asan    = $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 
+# The decoder test sweeps the spec suite's JSON command files.
+build/unit/decode_test build/asan/unit/decode_test: LDLIBS += -lcjson
+
 deps:
 	@scripts/install-deps.sh
 

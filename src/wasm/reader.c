@@ -114,10 +114,11 @@ bool wh_functype_equal(const wh_functype *a, const wh_functype *b)
 {
     if (a == b)
         return true;
+    /* Empty vectors may be NULL, which memcmp must not see even for 0. */
     return a->hash == b->hash && a->nparams == b->nparams &&
            a->nresults == b->nresults &&
-           memcmp(a->params, b->params, a->nparams) == 0 &&
-           memcmp(a->results, b->results, a->nresults) == 0;
+           (!a->nparams || memcmp(a->params, b->params, a->nparams) == 0) &&
+           (!a->nresults || memcmp(a->results, b->results, a->nresults) == 0);
 }
 
 /* FNV-1a over the signature bytes; every producer of a wh_functype (the
