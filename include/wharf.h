@@ -188,6 +188,22 @@ bool wharf_module_func_type(const wharf_module *m, uint32_t funcidx,
                             const wharf_valkind **params, uint32_t *np,
                             const wharf_valkind **results, uint32_t *nr);
 
+/* One section of the module's binary, in file order (for `wharf inspect`).
+ * `offset` is the byte offset of the section's contents (just past its id
+ * and size fields) and `size` their length in bytes. Custom sections
+ * (id 0) carry their name, NOT NUL-terminated, pointing into the module;
+ * other sections have name NULL, name_len 0. Thread-safe (read-only). */
+typedef struct wharf_section_info {
+    uint8_t id;                      /* 0 custom, 1 type, ... 12 datacount */
+    uint64_t offset, size;
+    const char *name; size_t name_len;
+} wharf_section_info;
+
+uint32_t wharf_module_section_count(const wharf_module *m);
+/* Fills *out with section i; returns false when i is out of range. */
+bool wharf_module_section(const wharf_module *m, uint32_t i,
+                          wharf_section_info *out);
+
 /* ---- Host functions --------------------------------------------------- */
 
 /* A host function. `slots` holds the arguments on entry (one wharf_slot per

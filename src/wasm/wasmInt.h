@@ -192,6 +192,7 @@ struct wharf_module {
     uint8_t *declared_refs;       /* one byte per function */
 
     wharf_valkind *kinds;         /* public-facing copies of valtypes */
+    uint32_t *kinds_at;           /* per type: index of its params in kinds */
 };
 
 /* Fills `err` with status/message/offset; returns the status. */
@@ -256,6 +257,8 @@ typedef struct wh_exec {
     wharf_error *err;             /* where a trap is described; never NULL */
     wharf_error scratch_err;
     wharf_instance *entry;
+    wharf_instance *current;      /* instance of the running function */
+    wharf_slot *host_top;         /* first free slot while a host function runs */
 } wh_exec;
 
 struct wharf_instance {
@@ -294,6 +297,9 @@ wharf_status wh_rt_check_limits(wh_exec *ex);
 int32_t wh_rt_memory_grow(wharf_memory *m, uint32_t delta);
 /* table.grow: old size, or -1. */
 int32_t wh_rt_table_grow(wharf_table *t, uint32_t delta, void *init);
+/* Item i of element segment `e` as a reference (wharf_func * or NULL),
+ * evaluating its constant expression in `inst` when it has one. */
+void *wh_rt_elem_item(const wharf_instance *inst, const wh_elem *e, uint32_t i);
 
 /* interp.c: runs wasm function `f` (f->code != NULL) with its arguments at
  * sp[0..]; results are written from sp[0]. */

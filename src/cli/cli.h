@@ -1,0 +1,59 @@
+/* cli.h: what the files of the `wharf` command share: exit statuses, error
+ * reporting, module loading, and the text forms of values, durations and
+ * sizes. The CLI uses only the public API (wharf.h) and WASI (wasi.h). */
+#ifndef WH_CLI_H
+#define WH_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../../include/wharf.h"
+
+#define WH_CLI_VERSION "0.1.0"
+
+/* Exit statuses, documented in docs/cli.md. A WASI guest's own proc_exit
+ * code is passed through unchanged and may coincide with any of these. */
+enum {
+    WH_CLI_EXIT_OK = 0,
+    WH_CLI_EXIT_HOST = 1,      /* host-side failure: I/O, --dir, memory */
+    WH_CLI_EXIT_USAGE = 2,     /* bad command line, unknown export, bad args */
+    WH_CLI_EXIT_MODULE = 3,    /* malformed or invalid module */
+    WH_CLI_EXIT_LINK = 4,      /* an import could not be resolved */
+    WH_CLI_EXIT_TRAP = 134,    /* the guest trapped (128 + SIGABRT) */
+    WH_CLI_EXIT_LIMIT = 137,   /* fuel or time ran out (128 + SIGKILL) */
+};
+
+/* Prints "wharf: error: <message>" as one line on stderr; returns `code`. */
+int wh_cli_error(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Reports a failed engine call (never WHARF_ERR_EXIT) and returns the exit
+ * status for it. `path` names the module for load errors. */
+int wh_cli_fail(const char *path, const wharf_error *err);
+
+/* Reads and compiles the module at `path`. Returns 0, or an exit status
+ * after reporting the error. */
+int wh_cli_load(wharf_engine *e, const char *path, wharf_module **out);
+
+/* The subcommands: argv[0] is the subcommand's first argument. */
+int wh_cli_inspect(int argc, char **argv);
+int wh_cli_run(int argc, char **argv);
+void wh_cli_run_help(FILE *f);
+void wh_cli_inspect_help(FILE *f);
+
+/* values.c: text forms. Parsers accept the whole string or fail. */
+const char *wh_cli_kind_name(wharf_valkind k);
+bool wh_cli_parse_val(wharf_valkind k, const char *s, wharf_val *out);
+void wh_cli_print_val(FILE *f, const wharf_val *v);
+/* "func(i32, i64) -> f32", "func() -> (i32, i32)" */
+void wh_cli_print_functype(FILE *f, const wharf_valkind *params, uint32_t np,
+                           const wharf_valkind *results, uint32_t nr);
+/* A name from the module, escaped so that any byte prints as one token. */
+void wh_cli_print_name(FILE *f, const char *s, size_t len);
+bool wh_cli_parse_u64(const char *s, uint64_t *out);
+/* "500ms", "2s", "1m", "100us", "10ns", "1h"; a bare number is seconds. */
+bool wh_cli_parse_duration(const char *s, uint64_t *ns);
+/* "65536", "64KiB", "64MiB", "1GiB", "1KB" (= 1000), "1MB", "1GB". */
+bool wh_cli_parse_size(const char *s, uint64_t *bytes);
+
+#endif /* WH_CLI_H */

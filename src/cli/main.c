@@ -1,0 +1,168 @@
+/* main.c: the `wharf` command's entry point: picks the subcommand, prints
+ * help and version, and owns the pieces every subcommand shares: the one-
+ * line error report, the mapping from engine errors to exit statuses
+ * (docs/cli.md), and reading a module file. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int wh_cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("wharf: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+static int trap_status(wharf_trap t)
+{
+    bool limit = t == WHARF_TRAP_FUEL || t == WHARF_TRAP_DEADLINE ||
+                 t == WHARF_TRAP_INTERRUPT;
+    return limit ? WH_CLI_EXIT_LIMIT : WH_CLI_EXIT_TRAP;
+}
+
+int wh_cli_fail(const char *path, const wharf_error *err)
+{
+    const char *msg = err->message[0] ? err->message : wharf_status_name(err->status);
+    switch (err->status) {
+    case WHARF_ERR_MALFORMED:
+    case WHARF_ERR_INVALID:
+        if (err->offset == WHARF_NO_OFFSET)
+            return wh_cli_error(WH_CLI_EXIT_MODULE, "%s: %s module: %s", path,
+                                wharf_status_name(err->status), msg);
+        return wh_cli_error(WH_CLI_EXIT_MODULE, "%s: %s module: %s (at offset 0x%" PRIx64 ")",
+                            path, wharf_status_name(err->status), msg, err->offset);
+    case WHARF_ERR_UNLINKABLE:
+        return wh_cli_error(WH_CLI_EXIT_LINK, "%s", msg);
+    case WHARF_ERR_TRAP:
+        if (!err->message[0])
+            msg = wharf_trap_name(err->trap);
+        return wh_cli_error(trap_status(err->trap), "%s", msg);
+    case WHARF_ERR_ARG:
+    case WHARF_ERR_NOT_FOUND:
+        return wh_cli_error(WH_CLI_EXIT_USAGE, "%s", msg);
+    default:
+        return wh_cli_error(WH_CLI_EXIT_HOST, "%s", msg);
+    }
+}
+
+/* The whole file in a malloc'd buffer; NULL with errno set on failure. */
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        uint8_t *bigger = realloc(buf, cap);
+        if (!bigger) {
+            errno = ENOMEM;
+            goto out_free;
+        }
+        buf = bigger;
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        cap *= 2;
+    }
+    if (ferror(f))
+        goto out_free;   /* errno is fread's (EISDIR for a directory) */
+    fclose(f);
+    *len = n;
+    return buf;
+out_free:;
+    int saved = errno;
+    free(buf);
+    fclose(f);
+    errno = saved;
+    return NULL;
+}
+
+int wh_cli_load(wharf_engine *e, const char *path, wharf_module **out)
+{
+    size_t len;
+    uint8_t *bytes = read_file(path, &len);
+    if (!bytes)
+        return wh_cli_error(WH_CLI_EXIT_HOST, "cannot read '%s': %s", path,
+                            strerror(errno));
+    wharf_error err = { 0 };
+    wharf_status s = wharf_module_new(e, bytes, len, out, &err);
+    free(bytes);
+    return s == WHARF_OK ? 0 : wh_cli_fail(path, &err);
+}
+
+static void help(FILE *f)
+{
+    fputs("usage: wharf <command> [options] [args]\n"
+          "\n"
+          "A WebAssembly runtime.\n"
+          "\n"
+          "commands:\n"
+          "  run      run a WASI program, or call one exported function\n"
+          "  inspect  list a module's imports, exports and sections\n"
+          "  help     show this help, or a command's: wharf help run\n"
+          "\n"
+          "options:\n"
+          "  -h, --help     show this help\n"
+          "  -V, --version  show the version\n"
+          "\n"
+          "'wharf FILE.wasm ARGS...' is short for 'wharf run FILE.wasm ARGS...'.\n"
+          "Exit statuses are listed in docs/cli.md.\n", f);
+}
+
+static bool is_help(const char *s)
+{
+    return !strcmp(s, "help") || !strcmp(s, "--help") || !strcmp(s, "-h");
+}
+
+/* `wharf help [COMMAND]`. */
+static int help_command(int argc, char **argv)
+{
+    if (argc < 1) {
+        help(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[0], "run"))
+        wh_cli_run_help(stdout);
+    else if (!strcmp(argv[0], "inspect"))
+        wh_cli_inspect_help(stdout);
+    else
+        return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown command '%s' (see 'wharf help')",
+                            argv[0]);
+    return 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return wh_cli_error(WH_CLI_EXIT_USAGE, "no command given (see 'wharf help')");
+    const char *cmd = argv[1];
+    if (is_help(cmd))
+        return help_command(argc - 2, argv + 2);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("wharf %s\n", WH_CLI_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "run"))
+        return wh_cli_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "inspect"))
+        return wh_cli_inspect(argc - 2, argv + 2);
+    if (cmd[0] != '-' && has_suffix(cmd, ".wasm"))
+        return wh_cli_run(argc - 1, argv + 1);
+    return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown command '%s' (see 'wharf help')", cmd);
+}
