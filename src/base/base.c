@@ -51,9 +51,9 @@ void wh_arena_init(wh_arena *a, const wh_allocator *alloc)
 
 void *wh_arena_alloc(wh_arena *a, size_t size)
 {
-    size = (size + 15) & ~(size_t)15;
-    if (size < size - 15)   /* overflow of the rounding above */
+    if (size > SIZE_MAX - 15)   /* the rounding below would overflow */
         return NULL;
+    size = (size + 15) & ~(size_t)15;
     if (!a->head || a->cap - a->used < size) {
         size_t cap = size > ARENA_MIN_CHUNK ? size : ARENA_MIN_CHUNK;
         if (cap > SIZE_MAX - sizeof(wh_arena_chunk))

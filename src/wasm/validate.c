@@ -13,7 +13,10 @@
  * Errors are sticky (like wh_reader's): the first failure is recorded in
  * the context and later ones are ignored, so helpers return nothing and
  * the walk checks the status once per instruction. A reader failure always
- * wins over a type error found after it, because its bytes came first. */
+ * wins over a type error found after it, because its bytes came first; and
+ * since the spec decodes the whole module before validating it, a type
+ * error sends the bodies through once more looking only for encoding
+ * errors (recheck_syntax), which costs nothing on the success path. */
 #include "wasmInt.h"
 
 #include <stdarg.h>
@@ -92,6 +95,7 @@ static const uint8_t *valtype_ref(uint8_t t)
     return memchr(all_valtypes, t, sizeof all_valtypes);
 }
 
+/* Unknown counts as numeric, as in the spec's appendix. */
 static bool is_num(uint8_t t)
 {
     return t == WH_I32 || t == WH_I64 || t == WH_F32 || t == WH_F64 || t == UNKNOWN;
@@ -301,10 +305,12 @@ static const wh_elem *read_elem(vctx *v)
     return read_idx(v, v->m->nelems, "elem segment", &x) ? &v->m->elems[x] : NULL;
 }
 
+/* Data indices count against the data count section, which
+ * need_datacount has required (decode.c checks it matches the data). */
 static void read_data(vctx *v)
 {
-    uint32_t x, n = v->m->has_datacount ? v->m->datacount : v->m->ndatas;
-    read_idx(v, n, "data segment", &x);
+    uint32_t x;
+    read_idx(v, v->m->datacount, "data segment", &x);
 }
 
 static uint8_t read_reftype(vctx *v)
@@ -410,7 +416,7 @@ static inline int read_opcode(vctx *v)
 
 static void op_block(vctx *v, int op)
 {
-    frame bt;
+    frame bt = { 0 };
     read_blocktype(v, &bt);
     if (op == WH_OP_IF)
         pop_expect(v, WH_I32);
@@ -1002,7 +1008,7 @@ wharf_status wh_val_module(wharf_module *m, wharf_error *err)
 {
     vctx v = { .m = m, .err = err, .alloc = m->arena.alloc,
                .funcidx = WHARF_NO_FUNC, .at = WHARF_NO_OFFSET };
-    m->declared_refs = wh_arena_alloc(&m->arena, m->nfuncs + 1);
+    m->declared_refs = wh_arena_alloc(&m->arena, (size_t)m->nfuncs + 1);
     if (!m->declared_refs)
         return wh_error_set(err, WHARF_ERR_NOMEM, WHARF_NO_OFFSET, "out of memory");
     check_module_fields(&v);

@@ -209,9 +209,48 @@ static void test_bodies(void)
     CHECK(one_func(brt, sizeof brt, &err) == WHARF_ERR_INVALID, "%s", err.message);
 }
 
+/* Which failure kind wins, and rules that need the whole module. */
+static void test_kinds(void)
+{
+    wharf_error err;
+    /* A type error (i32.eqz of an i64) before an illegal opcode: the spec
+     * decodes everything first, so the module is malformed. */
+    static const uint8_t late[] = { 0, 0x42, 0, 0x45, 0xff };
+    CHECK(one_func(late, sizeof late, &err) == WHARF_ERR_MALFORMED, "%s", err.message);
+    CHECK(err.offset == BODY_OFF + 4, "offset %llu", (unsigned long long)err.offset);
+
+    /* `else` outside an `if` does not parse. */
+    static const uint8_t els[] = { 0, 0x02, 0x40, 0x05, 0x0b, 0x41, 0 };
+    CHECK(one_func(els, sizeof els, &err) == WHARF_ERR_MALFORMED, "%s", err.message);
+
+    /* data.drop 0 without a data count section. */
+    static const uint8_t drop[] = { 0, 0xfc, 0x09, 0, 0x41, 0 };
+    CHECK(one_func(drop, sizeof drop, &err) == WHARF_ERR_MALFORMED &&
+          strcmp(err.message, "data count section required") == 0, "%s", err.message);
+
+    /* ref.func 0 where no element, export or global declares function 0. */
+    static const uint8_t ref[] = { 0, 0xd2, 0, 0x1a, 0x41, 0 };
+    CHECK(one_func(ref, sizeof ref, &err) == WHARF_ERR_INVALID &&
+          strcmp(err.message, "undeclared function reference") == 0, "%s", err.message);
+
+    /* i32.load without a memory. */
+    static const uint8_t load[] = { 0, 0x41, 0, 0x28, 2, 0 };
+    CHECK(one_func(load, sizeof load, &err) == WHARF_ERR_INVALID &&
+          strncmp(err.message, "unknown memory", 14) == 0, "%s", err.message);
+
+    /* Bytes after the end that closes the function. */
+    static const uint8_t after[] = { 0, 0x41, 0, 0x0b, 0x01 };
+    CHECK(one_func(after, sizeof after, &err) == WHARF_ERR_MALFORMED, "%s", err.message);
+
+    /* if (result i32) without else cannot produce its result. */
+    static const uint8_t ifr[] = { 0, 0x41, 1, 0x04, 0x7f, 0x41, 2, 0x0b };
+    CHECK(one_func(ifr, sizeof ifr, &err) == WHARF_ERR_INVALID, "%s", err.message);
+}
+
 int main(void)
 {
     test_bodies();
+    test_kinds();
     sweep_core();
     return test_done();
 }
