@@ -16,7 +16,7 @@ V       ?= release
 
 WARN     = -Wall -Wextra -Wno-unused-parameter
 CFLAGS_ALL = -std=gnu11 $(WARN) -Iinclude -MMD -MP -pthread
-LDLIBS   = -lm -pthread
+LDLIBS   = -lm -pthread -lcurl -lcjson
 
 FLAGS_release = -O2 -g -DNDEBUG
 FLAGS_asan    = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -25,7 +25,7 @@ FLAGS_asan    = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 DIR_release = build
 DIR_asan    = build/asan
 
-LIB_SRC  = $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c)
+LIB_SRC  = $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/host/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 SPEC_SRC = $(wildcard tests/spec/*.c)
@@ -75,6 +75,19 @@ examples: $(EXAMPLES)
 run: build/wharf examples | deps
 	build/wharf run build/examples/hello.wasm world
 
+# Plugins for the tests (tests/plugin/*.c, on the C PDK in sdk/c):
+# freestanding, except wasi_*.c which are WASI reactors using libc.
+PLUGIN_CC = clang -O2 -Wall -Wextra -Isdk/c -Wl,--strip-debug
+PLUGINS   = $(patsubst tests/plugin/%.c,build/plugin/%.wasm,$(wildcard tests/plugin/*.c))
+
+build/plugin/%.wasm: tests/plugin/%.c sdk/c/wharf_pdk.h | deps
+	@mkdir -p $(@D)
+	$(PLUGIN_CC) --target=wasm32 -nostdlib -mbulk-memory -Wl,--no-entry -o $@ $<
+
+build/plugin/wasi_%.wasm: tests/plugin/wasi_%.c sdk/c/wharf_pdk.h | deps
+	@mkdir -p $(@D)
+	$(PLUGIN_CC) --target=wasm32-wasi -mexec-model=reactor -o $@ $<
+
 UNIT_release = $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_asan    = $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 
@@ -94,8 +107,8 @@ build/spec/.converted: $(wildcard $(SHARED)/spec/*/*.wast) | deps
 spec: $(DIR_$(V))/spec-runner build/spec/.converted
 	$(DIR_$(V))/spec-runner build/spec $(SUITE)
 
-TEST_release = build/wharf build/spec-runner $(UNIT_release)
-TEST_asan    = build/asan/wharf build/asan/spec-runner $(UNIT_asan)
+TEST_release = build/wharf build/spec-runner $(UNIT_release) $(PLUGINS)
+TEST_asan    = build/asan/wharf build/asan/spec-runner $(UNIT_asan) $(PLUGINS)
 
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_release) $(TEST_asan) build/spec/.converted

@@ -67,6 +67,7 @@ typedef enum wharf_status {
     WHARF_ERR_NOMEM,         /* the host ran out of memory */
     WHARF_ERR_ARG,           /* a bad argument from the embedder */
     WHARF_ERR_NOT_FOUND,     /* no export of that name or kind */
+    WHARF_ERR_PLUGIN,        /* a plugin function reported failure */
 } wharf_status;
 
 typedef enum wharf_trap {
@@ -279,7 +280,10 @@ typedef struct wharf_limits {
  * start function. `limits` may be NULL for the engine defaults.
  * Errors: UNLINKABLE (message names the import), TRAP (a segment out of
  * bounds or a trapping start function; writes already made to imported
- * memories and tables stay), NOMEM. On error *out is NULL. */
+ * memories and tables stay), NOMEM. On error *out is NULL. When such a
+ * failure may have left the module's functions in imported tables, the
+ * half-built instance is kept (freed with the engine), so those functions
+ * stay callable; the module must then outlive those tables. */
 wharf_status wharf_instance_new(wharf_module *m, const wharf_linker *l,
                                 const wharf_limits *limits,
                                 WHARF_OWN wharf_instance **out, wharf_error *err);
@@ -294,6 +298,10 @@ wharf_status wharf_instance_memory_export(wharf_instance *inst, const char *name
                                           wharf_memory **out);
 wharf_status wharf_instance_table_export(wharf_instance *inst, const char *name,
                                          wharf_table **out);
+/* wharf_instance_func with a name of `len` bytes: wasm names may hold NUL
+ * bytes, which a C string cannot. */
+wharf_status wharf_instance_func_n(wharf_instance *inst, const char *name,
+                                   size_t len, wharf_func **out);
 
 /* Memory 0 of the instance (NULL, *len = 0 if none). Valid until it grows. */
 uint8_t *wharf_instance_memory(wharf_instance *inst, size_t *len);
@@ -322,6 +330,168 @@ void wharf_instance_set_timeout(wharf_instance *inst, uint64_t ns); /* 0 = none 
  * next loop header or call. The only instance call that is safe from any
  * thread; async-signal-safe. */
 void wharf_instance_interrupt(wharf_instance *inst);
+
+/* ---- Plugins ---------------------------------------------------------- */
+
+/* A plugin is a module that follows Extism's plugin ABI (docs/abi.md):
+ * its exports are `() -> i32` functions (0 = success) that read an input
+ * buffer and write an output buffer through the imports of module
+ * "extism:host/env". Plugins built with Extism's PDKs run unchanged.
+ *
+ *   wharf_compiled_plugin  the compiled module plus a copy of its manifest.
+ *                          Immutable; shareable across threads. Must
+ *                          outlive its plugins; its engine outlives it.
+ *   wharf_plugin           one instance of it, with its call memory and
+ *                          variables. Belongs to one thread at a time and
+ *                          is reused across calls; a thread that calls in
+ *                          parallel makes its own plugin from the shared
+ *                          compiled plugin (or takes one from a pool).
+ *
+ * Only wharf_plugin_cancel may be called from another thread. */
+
+typedef struct wharf_compiled_plugin wharf_compiled_plugin;
+typedef struct wharf_plugin wharf_plugin;
+typedef struct wharf_plugin_cancel wharf_plugin_cancel;
+
+/* Log levels, numbered as Extism's get_log_level returns them. */
+typedef enum wharf_log_level {
+    WHARF_LOG_TRACE = 0,
+    WHARF_LOG_DEBUG = 1,
+    WHARF_LOG_INFO = 2,
+    WHARF_LOG_WARN = 3,
+    WHARF_LOG_ERROR = 4,
+    WHARF_LOG_OFF = 5,
+} wharf_log_level;
+
+/* Receives a plugin's log lines (not NUL-terminated). Called on the thread
+ * that made the plugin call; must be thread-safe when plugins of the same
+ * compiled plugin run on several threads. */
+typedef void (*wharf_plugin_log_fn)(void *user, wharf_log_level level,
+                                    const char *msg, size_t len);
+
+/* A host function that a plugin imports. `slots` works as for
+ * wharf_host_fn; `p` is the calling plugin, whose call memory the function
+ * reaches with wharf_plugin_memory*. Return WHARF_OK or the result of
+ * wharf_plugin_host_error. Runs on the calling thread; `user` is shared by
+ * every plugin of the compiled plugin, so it must be thread-safe if those
+ * plugins run on several threads. */
+typedef wharf_status (*wharf_plugin_fn)(wharf_plugin *p, void *user,
+                                        wharf_slot *slots);
+
+typedef struct wharf_plugin_func {
+    const char *module;        /* NULL = "extism:host/user" */
+    const char *name;
+    const wharf_valkind *params; uint32_t nparams;
+    const wharf_valkind *results; uint32_t nresults;
+    wharf_plugin_fn fn;
+    void *user;
+} wharf_plugin_func;
+
+typedef struct wharf_plugin_kv { const char *key, *value; } wharf_plugin_kv;
+
+/* A host directory the plugin sees (through WASI) under guest_path. */
+typedef struct wharf_plugin_path {
+    const char *host_path;
+    const char *guest_path;    /* NULL = host_path */
+} wharf_plugin_path;
+
+/* What a plugin is and may do. Everything is copied by
+ * wharf_compiled_plugin_new; zeros mean "the default". */
+typedef struct wharf_manifest {
+    const uint8_t *wasm;       /* the module's bytes (wasm_len of them), */
+    size_t wasm_len;
+    const char *wasm_path;     /* or, when wasm is NULL, a file to read */
+    uint32_t max_pages;        /* linear memory limit in 64 KiB pages; also
+                                  caps the call memory. 0 = 65536 */
+    uint64_t timeout_ns;       /* wall-clock budget per call; 0 = none */
+    uint64_t fuel;             /* fuel per call; 0 = unlimited */
+    bool wasi;                 /* link WASI preview1 (stdio: stderr only) */
+    const char *const *allowed_hosts;  /* glob patterns ("*.example.com")
+                                          for http_request; none = no HTTP */
+    size_t nallowed_hosts;
+    const wharf_plugin_path *allowed_paths;  /* WASI preopens (needs wasi) */
+    size_t nallowed_paths;
+    const wharf_plugin_kv *config;     /* read by config_get */
+    size_t nconfig;
+    const wharf_plugin_func *funcs;    /* host functions the plugin imports */
+    size_t nfuncs;
+    uint64_t max_var_bytes;            /* all variables together; 0 = 1 MiB */
+    uint64_t max_http_response_bytes;  /* 0 = 50 MiB */
+    wharf_plugin_log_fn log;           /* NULL = discard logs */
+    void *log_user;
+    wharf_log_level log_level;         /* lines below it are dropped */
+} wharf_manifest;
+
+/* Reads (wasm_path), decodes, validates and compiles the module and copies
+ * the manifest. Errors: MALFORMED, INVALID, ARG (no wasm, unreadable file,
+ * bad function), NOMEM. Thread-safe for a shared engine. */
+wharf_status wharf_compiled_plugin_new(wharf_engine *e, const wharf_manifest *m,
+                                       WHARF_OWN wharf_compiled_plugin **out,
+                                       wharf_error *err);
+void wharf_compiled_plugin_free(WHARF_OWN wharf_compiled_plugin *c);
+
+/* Instantiates `c` for one thread: links "extism:host/env", the host
+ * functions and (if enabled) WASI, then runs the module's `_initialize`
+ * (WASI reactors) or else its `__wasm_call_ctors`, once. Errors:
+ * UNLINKABLE (an import neither the ABI nor the manifest provides), TRAP,
+ * EXIT, ARG (a preopen that cannot be opened), NOMEM. Thread-safe. */
+wharf_status wharf_plugin_instantiate(wharf_compiled_plugin *c,
+                                      WHARF_OWN wharf_plugin **out,
+                                      wharf_error *err);
+
+/* Compiles and instantiates in one step; the plugin owns its compiled
+ * plugin and, when `e` is NULL, an engine of its own. */
+wharf_status wharf_plugin_new(wharf_engine *e, const wharf_manifest *m,
+                              WHARF_OWN wharf_plugin **out, wharf_error *err);
+/* The same from module bytes alone (copied), with default limits. */
+wharf_status wharf_plugin_new_bytes(wharf_engine *e, const uint8_t *wasm,
+                                    size_t len, bool wasi,
+                                    WHARF_OWN wharf_plugin **out,
+                                    wharf_error *err);
+/* Frees the plugin (and what it owns). Not while a call is running. */
+void wharf_plugin_free(WHARF_OWN wharf_plugin *p);
+
+/* Whether the plugin exports a function named `name`. */
+bool wharf_plugin_has_function(wharf_plugin *p, const char *name);
+
+/* Calls plugin function `func` with `len` bytes of input (copied into the
+ * call memory, which is reset first). On success *output points to the
+ * output bytes (*outlen of them; NULL and 0 when the plugin set none),
+ * owned by the plugin and valid until its next call or free.
+ * Errors: PLUGIN when the function returns non-zero or sets an error (the
+ * message is the plugin's, exit_code its return value), TRAP (including
+ * fuel, timeout and cancel), EXIT (WASI proc_exit with a non-zero code; 0
+ * counts as success), NOT_FOUND, ARG (not a `() -> i32` function), NOMEM.
+ * Variables persist across calls. After a trap or an exit the instance is
+ * rebuilt at the next call (variables kept), as its memory may be left
+ * inconsistent. Not reentrant; one thread at a time. */
+wharf_status wharf_plugin_call(wharf_plugin *p, const char *func,
+                               const uint8_t *input, size_t len,
+                               const uint8_t **output, size_t *outlen,
+                               wharf_error *err);
+
+/* The plugin's cancel handle: valid as long as the plugin. */
+wharf_plugin_cancel *wharf_plugin_cancel_handle(wharf_plugin *p);
+/* Stops the plugin's running call (it fails with TRAP, trap INTERRUPT, or
+ * an HTTP request in flight is aborted); if no call is running, the next
+ * call stops at once. Safe from any thread. */
+void wharf_plugin_cancel_call(wharf_plugin_cancel *c);
+
+/* Call memory access for host functions (wharf_plugin_fn), valid during
+ * the call. Handles are the i64 offsets the plugin passes around. */
+
+/* The bytes of the block at `handle`, with its length in *len, or NULL
+ * (and *len = 0) when `handle` does not start a live block. The pointer is
+ * valid until the next allocation in the call memory. */
+uint8_t *wharf_plugin_memory(wharf_plugin *p, uint64_t handle, uint64_t *len);
+/* Allocates a block holding a copy of `data`; returns its handle, or 0
+ * when the call memory is exhausted (or len is 0). */
+uint64_t wharf_plugin_memory_new(wharf_plugin *p, const void *data, uint64_t len);
+void wharf_plugin_memory_free(wharf_plugin *p, uint64_t handle);
+/* Fails the running host function with a message (printf-style): the
+ * plugin call ends with TRAP, trap HOST. Return its result. */
+wharf_status wharf_plugin_host_error(wharf_plugin *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #ifdef __cplusplus
 }

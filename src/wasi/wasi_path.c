@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -450,7 +451,8 @@ static int path_open(wh_wasi_call *cx, const wharf_slot *a)
         return WH_E_NOTCAPABLE;
     if (!wh_wasi_ok(cx, out, 4))
         return WH_E_FAULT;
-    uint64_t dir_inh = d->inheriting;
+    base &= d->inheriting;
+    inh &= d->inheriting;
     if ((e = at_path(cx, WH_A32(0), WH_R_PATH_OPEN, WH_A32(2), WH_A32(3),
                      follow_flag(WH_A32(1)), &r)))
         return e;
@@ -460,8 +462,7 @@ static int path_open(wh_wasi_call *cx, const wharf_slot *a)
         e = wh_wasi_errno(errno);
     unresolve(&r);
     uint32_t fd;
-    if (!e && !(e = wh_wasi_fd_add(cx->w, host, base & dir_inh, inh & dir_inh,
-                                   (uint16_t)fdflags, &fd)))
+    if (!e && !(e = wh_wasi_fd_add(cx->w, host, base, inh, (uint16_t)fdflags, &fd)))
         wh_wasi_st32(cx, out, fd);
     return e;
 }

@@ -591,10 +591,9 @@ void wharf_instance_free(WHARF_OWN wharf_instance *inst)
 
 /* ---- Exports ----------------------------------------------------------- */
 
-static void *find_export(wharf_instance *inst, const char *name, uint8_t kind)
+static void *find_export(wharf_instance *inst, wh_str n, uint8_t kind)
 {
     const wharf_module *m = inst->module;
-    wh_str n = cstr(name);
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wh_export *ex = &m->exports[i];
         if (ex->kind == kind && str_eq(ex->name, n))
@@ -606,28 +605,35 @@ static void *find_export(wharf_instance *inst, const char *name, uint8_t kind)
 wharf_status wharf_instance_func(wharf_instance *inst, const char *name,
                                  wharf_func **out)
 {
-    *out = find_export(inst, name, WH_EXT_FUNC);
+    return wharf_instance_func_n(inst, name, strlen(name), out);
+}
+
+wharf_status wharf_instance_func_n(wharf_instance *inst, const char *name,
+                                   size_t len, wharf_func **out)
+{
+    *out = len < UINT32_MAX ? find_export(inst, (wh_str){ name, (uint32_t)len },
+                                          WH_EXT_FUNC) : NULL;
     return *out ? WHARF_OK : WHARF_ERR_NOT_FOUND;
 }
 
 wharf_status wharf_instance_global(wharf_instance *inst, const char *name,
                                    wharf_global **out)
 {
-    *out = find_export(inst, name, WH_EXT_GLOBAL);
+    *out = find_export(inst, cstr(name), WH_EXT_GLOBAL);
     return *out ? WHARF_OK : WHARF_ERR_NOT_FOUND;
 }
 
 wharf_status wharf_instance_memory_export(wharf_instance *inst, const char *name,
                                           wharf_memory **out)
 {
-    *out = find_export(inst, name, WH_EXT_MEMORY);
+    *out = find_export(inst, cstr(name), WH_EXT_MEMORY);
     return *out ? WHARF_OK : WHARF_ERR_NOT_FOUND;
 }
 
 wharf_status wharf_instance_table_export(wharf_instance *inst, const char *name,
                                          wharf_table **out)
 {
-    *out = find_export(inst, name, WH_EXT_TABLE);
+    *out = find_export(inst, cstr(name), WH_EXT_TABLE);
     return *out ? WHARF_OK : WHARF_ERR_NOT_FOUND;
 }
 

@@ -269,16 +269,19 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
         uint64_t a = U64(2), b = (uint64_t)(int64_t)(int32_t)ip[3];      \
         PUT64(1, expr); NEXT(4);                                         \
     }
-/* A compare: the value form, and the fused branches. */
+/* A compare: the value form (d, a, b) and the fused branches (a, b, off);
+ * IMM(k) reads the immediate b from unit k. */
 #define H_CMP(name, T, GET, IMM, expr)                                   \
     L_##name: { T a = GET(2), b = GET(3); PUT32(1, expr); NEXT(4); }      \
-    L_##name##_I: { T a = GET(2), b = IMM; PUT32(1, expr); NEXT(4); }    \
+    L_##name##_I: { T a = GET(2), b = IMM(3); PUT32(1, expr); NEXT(4); } \
     L_BR_##name: { T a = GET(1), b = GET(2); if (expr) JUMP(3); NEXT(4); } \
     L_BR_##name##_L: { T a = GET(1), b = GET(2); if (expr) JUMP_LOOP(3); NEXT(4); } \
-    L_BR_##name##_I: { T a = GET(1), b = IMM; if (expr) JUMP(3); NEXT(4); } \
-    L_BR_##name##_I_L: { T a = GET(1), b = IMM; if (expr) JUMP_LOOP(3); NEXT(4); }
-#define H_CMP32(name, expr) H_CMP(name, uint32_t, U32, ip[3], expr)
-#define H_CMP64(name, expr) H_CMP(name, uint64_t, U64, (uint64_t)(int64_t)(int32_t)ip[3], expr)
+    L_BR_##name##_I: { T a = GET(1), b = IMM(2); if (expr) JUMP(3); NEXT(4); } \
+    L_BR_##name##_I_L: { T a = GET(1), b = IMM(2); if (expr) JUMP_LOOP(3); NEXT(4); }
+#define IMM32(k) ip[k]
+#define IMM64(k) ((uint64_t)(int64_t)(int32_t)ip[k])
+#define H_CMP32(name, expr) H_CMP(name, uint32_t, U32, IMM32, expr)
+#define H_CMP64(name, expr) H_CMP(name, uint64_t, U64, IMM64, expr)
 #define H_BRC(name, cond)                                                \
     L_BR_##name: if (cond) JUMP(2); NEXT(3);                            \
     L_BR_##name##_L: if (cond) JUMP_LOOP(2); NEXT(3);
@@ -709,15 +712,17 @@ L_I64_REM_U: {
     H_BIN(F32_COPYSIGN, U32, PUT32, (a & 0x7fffffffu) | (b & 0x80000000u))
     H_BIN(F64_COPYSIGN, U64, PUT64,
           (a & 0x7fffffffffffffffull) | (b & 0x8000000000000000ull))
-    H_UN(F32_CEIL, F32, PUTF32, ceilf(a))
-    H_UN(F32_FLOOR, F32, PUTF32, floorf(a))
-    H_UN(F32_TRUNC, F32, PUTF32, truncf(a))
-    H_UN(F32_NEAREST, F32, PUTF32, rintf(a))      /* ties to even */
+    /* Rounding: libm returns a NaN operand as it is, but the result must
+     * be quiet (spec 4.3.3), hence a + a for NaNs. */
+    H_UN(F32_CEIL, F32, PUTF32, a != a ? a + a : ceilf(a))
+    H_UN(F32_FLOOR, F32, PUTF32, a != a ? a + a : floorf(a))
+    H_UN(F32_TRUNC, F32, PUTF32, a != a ? a + a : truncf(a))
+    H_UN(F32_NEAREST, F32, PUTF32, a != a ? a + a : rintf(a))  /* ties to even */
     H_UN(F32_SQRT, F32, PUTF32, sqrtf(a))
-    H_UN(F64_CEIL, F64, PUTF64, ceil(a))
-    H_UN(F64_FLOOR, F64, PUTF64, floor(a))
-    H_UN(F64_TRUNC, F64, PUTF64, trunc(a))
-    H_UN(F64_NEAREST, F64, PUTF64, rint(a))
+    H_UN(F64_CEIL, F64, PUTF64, a != a ? a + a : ceil(a))
+    H_UN(F64_FLOOR, F64, PUTF64, a != a ? a + a : floor(a))
+    H_UN(F64_TRUNC, F64, PUTF64, a != a ? a + a : trunc(a))
+    H_UN(F64_NEAREST, F64, PUTF64, a != a ? a + a : rint(a))
     H_UN(F64_SQRT, F64, PUTF64, sqrt(a))
     H_BIN(F32_ADD, F32, PUTF32, a + b)
     H_BIN(F32_SUB, F32, PUTF32, a - b)

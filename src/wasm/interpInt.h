@@ -45,6 +45,8 @@ typedef enum wh_iop {
  * Sorted by pc; consulted only on the trap path. */
 typedef struct wh_trapsite { uint32_t pc, off; } wh_trapsite;
 
+typedef struct wh_compiled wh_compiled;
+
 struct wh_compiled {
     const uint32_t *code;
     uint32_t ncode;

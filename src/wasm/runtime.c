@@ -31,6 +31,7 @@ const char *wharf_status_name(wharf_status s)
         [WHARF_ERR_NOMEM] = "out of memory",
         [WHARF_ERR_ARG] = "bad argument",
         [WHARF_ERR_NOT_FOUND] = "not found",
+        [WHARF_ERR_PLUGIN] = "plugin error",
     };
     return (unsigned)s < WH_ARRAY_LEN(names) ? names[s] : "unknown status";
 }
@@ -665,6 +666,18 @@ wharf_status wharf_caller_exit(wharf_caller *c, int code)
     return WHARF_ERR_EXIT;
 }
 
+/* Cheaper than wh_error_set: calls are hot, formatting an empty message
+ * is not needed. */
+static void error_clear(wharf_error *err)
+{
+    err->status = WHARF_OK;
+    err->trap = WHARF_TRAP_NONE;
+    err->offset = WHARF_NO_OFFSET;
+    err->func_index = WHARF_NO_FUNC;
+    err->exit_code = 0;
+    err->message[0] = 0;
+}
+
 static wharf_status check_args(const wharf_func *f, const wharf_val *args,
                                uint32_t nargs, uint32_t nresults, wharf_error *err)
 {
@@ -717,7 +730,7 @@ wharf_status wharf_call(wharf_instance *inst, wharf_func *f,
     wh_exec *ex = &inst->exec;
     if (!err)
         err = &ex->scratch_err;
-    wh_error_set(err, WHARF_OK, WHARF_NO_OFFSET, "%s", "");
+    error_clear(err);
     wharf_status s = check_args(f, args, nargs, nresults, err);
     if (s == WHARF_OK && !ex->stack)
         s = stack_alloc(inst, err);

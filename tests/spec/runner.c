@@ -412,12 +412,43 @@ typedef struct outcome {
     uint32_t n;
 } outcome;
 
+/* JSON strings cannot carry NUL bytes through cJSON, but export names may
+ * hold them (names.wast). Before parsing, each \u0000 escape becomes the
+ * byte 0xff, which no valid UTF-8 name contains; lookups turn it back. */
+static void mark_nuls(char *json)
+{
+    char *w = json;
+    for (const char *r = json; *r;) {
+        if (r[0] == '\\' && !strncmp(r + 1, "u0000", 5)) {
+            *w++ = (char)0xff;
+            r += 6;
+        } else if (r[0] == '\\' && r[1]) {
+            *w++ = *r++;
+            *w++ = *r++;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = 0;
+}
+
+static wharf_status find_func(wharf_instance *inst, const char *field, wharf_func **f)
+{
+    char name[1024];
+    size_t n = strlen(field);
+    if (n >= sizeof name)
+        return WHARF_ERR_NOT_FOUND;
+    for (size_t i = 0; i < n; i++)
+        name[i] = field[i] == (char)0xff ? 0 : field[i];
+    return wharf_instance_func_n(inst, name, n, f);
+}
+
 static bool invoke(script *s, const cJSON *a, outcome *o, const char **why)
 {
     wharf_instance *inst = find_instance(s, jstr(a, "module"));
     wharf_func *f;
     const char *field = jstr(a, "field");
-    if (!inst || !field || wharf_instance_func(inst, field, &f) != WHARF_OK) {
+    if (!inst || !field || find_func(inst, field, &f) != WHARF_OK) {
         *why = inst ? "no such function export" : "no such module";
         return false;
     }
@@ -661,6 +692,8 @@ static counts run_file(const char *dir, const char *json_path, const char *file)
     script s = { .file = file, .dir = dir, .notes = getenv("WHARF_SPEC_NOTES") != NULL };
     size_t len;
     char *text = (char *)read_file(json_path, &len);
+    if (text)
+        mark_nuls(text);
     cJSON *doc = text ? cJSON_Parse(text) : NULL;
     free(text);
     const cJSON *cmds = cJSON_GetObjectItemCaseSensitive(doc, "commands"), *c;

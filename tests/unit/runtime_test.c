@@ -108,6 +108,19 @@ static wharf_status host_double(wharf_caller *c, void *user, wharf_slot *slots)
         return wharf_caller_trap(c, "negative: %d", x);
     if (x == 99)
         return wharf_caller_exit(c, 7);
+    if (x == 50) {
+        /* Reentry: call back into the calling instance. */
+        wharf_instance *inst = wharf_caller_instance(c);
+        wharf_func *div;
+        wharf_val args[2] = { { .kind = WHARF_I32, .of.i32 = 100 },
+                              { .kind = WHARF_I32, .of.i32 = 5 } };
+        wharf_val r;
+        wharf_status s = wharf_instance_func(inst, "div", &div);
+        if (s == WHARF_OK)
+            s = wharf_call(inst, div, args, 2, &r, 1, NULL);
+        slots[0] = (uint32_t)r.of.i32;
+        return s;
+    }
     size_t len;
     uint8_t *mem = wharf_caller_memory(c, &len);
     if (mem && len)
@@ -194,7 +207,8 @@ static void test_externs(void)
     CHECK(wharf_memory_new(e, 1, 2, true, &mem) == WHARF_OK, "memory_new");
     uint8_t *p = wharf_memory_data(mem, &len);
     CHECK(p && len == 65536 && p[0] == 0 && p[65535] == 0, "memory is one zeroed page");
-    CHECK(wharf_memory_new(e, 3, 2, true, &mem) == WHARF_ERR_ARG || !mem, "min > max");
+    wharf_memory *bad;
+    CHECK(wharf_memory_new(e, 3, 2, true, &bad) == WHARF_ERR_ARG && !bad, "min > max");
     CHECK(wharf_table_new(e, WHARF_I32, 1, 2, true, &t) == WHARF_ERR_ARG, "table kind");
     CHECK(wharf_table_new(e, WHARF_FUNCREF, 10, 20, true, &t) == WHARF_OK, "table_new");
     wharf_val v = { .kind = WHARF_F64, .of.f64 = 666.6 };
@@ -301,6 +315,8 @@ static void test_calls(void)
           "host trap: %s", err.message);
     CHECK(call_i32(f.inst, "call_host", 99, 0, 1, &r, &err) == WHARF_ERR_EXIT &&
           err.exit_code == 7, "host exit");
+    CHECK(call_i32(f.inst, "call_host", 50, 0, 1, &r, &err) == WHARF_OK && r == 20,
+          "host function calls back in: %s", err.message);
     CHECK(call_i32(f.inst, "recurse", 0, 0, 1, &r, &err) == WHARF_ERR_TRAP &&
           err.trap == WHARF_TRAP_STACK_EXHAUSTED, "recursion: %s", err.message);
     wharf_func *mix;
@@ -316,6 +332,32 @@ static void test_calls(void)
     CHECK(wharf_instance_global(f.inst, "div", &g) == WHARF_ERR_NOT_FOUND, "kind");
 out:
     teardown(&f);
+}
+
+static void test_introspection(void)
+{
+    wharf_engine *e;
+    wharf_module *m;
+    wharf_extern_info info;
+    const wharf_valkind *p, *r;
+    uint32_t np, nr;
+    CHECK(wharf_engine_new(NULL, &e) == WHARF_OK, "engine");
+    if (load(e, main_wasm, sizeof main_wasm, &m) == WHARF_OK) {
+        CHECK(wharf_module_import_count(m) == 1 && wharf_module_export_count(m) == 8,
+              "counts");
+        wharf_module_import(m, 0, &info);
+        CHECK(info.kind == WHARF_EXTERN_FUNC && info.module_len == 3 &&
+              !memcmp(info.module, "env", 3) && info.name_len == 4, "import");
+        wharf_module_export(m, 0, &info);
+        CHECK(info.kind == WHARF_EXTERN_MEMORY && info.name_len == 3 &&
+              !memcmp(info.name, "mem", 3), "export");
+        CHECK(wharf_module_func_type(m, 6, &p, &np, &r, &nr) && np == 2 && nr == 2 &&
+              p[0] == WHARF_I64 && p[1] == WHARF_F64 && r[0] == WHARF_F64 &&
+              r[1] == WHARF_I64, "func type");
+        CHECK(!wharf_module_func_type(m, 7, &p, &np, &r, &nr), "out of range");
+        wharf_module_free(m);
+    }
+    wharf_engine_free(e);
 }
 
 static void test_memory_limit(void)
@@ -420,6 +462,7 @@ int main(void)
     test_linking();
     test_bad_instances();
     test_calls();
+    test_introspection();
     test_memory_limit();
     test_fuel_and_timeout();
     test_interrupt();

@@ -1,0 +1,312 @@
+/* service.c: the application behind `wharf serve`: one engine, each
+ * service's module compiled once and shared by every thread, and the
+ * dispatch of a request to its executor. Owns error responses (status,
+ * error id, body) and the one-line log format (logfmt on stderr).
+ *
+ * Invariant: a service is fully checked before the server starts; at run
+ * time a request can fail only in ways that concern that request. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serviceInt.h"
+
+/* ---- Logging -------------------------------------------------------------- */
+
+void wh_host_log_quote(char *dst, size_t cap, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap < 3) {
+        if (cap)
+            dst[0] = '\0';
+        return;
+    }
+    dst[o++] = '"';
+    for (size_t i = 0; i < len && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            dst[o++] = '\\';
+            dst[o++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            dst[o++] = '\\';
+            dst[o++] = 'x';
+            dst[o++] = hex[c >> 4];
+            dst[o++] = hex[c & 15];
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    dst[o++] = '"';
+    dst[o] = '\0';
+}
+
+void wh_host_log(const char *level, const char *fmt, ...)
+{
+    char line[2048];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof line)
+        n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line - 1)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    /* One write per line keeps lines whole when threads log at once. */
+    ssize_t unused = write(STDERR_FILENO, line, (size_t)n);
+    (void)unused;
+}
+
+/* ---- Error responses --------------------------------------------------------- */
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+    }
+}
+
+/* A fresh 8-hex-digit id (xorshift64*): unique enough to find a log line. */
+static void new_error_id(wh_host_worker *w, char out[12])
+{
+    uint64_t x = w->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    w->rng = x;
+    snprintf(out, 12, "%08" PRIx32, (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32));
+}
+
+void wh_host_error(wh_host_worker *w, const wh_host_service *s, int status,
+                   const char *reason, wh_host_response *res,
+                   const char *detail_fmt, ...)
+{
+    char detail[512], quoted[1100];
+    va_list ap;
+    va_start(ap, detail_fmt);
+    vsnprintf(detail, sizeof detail, detail_fmt, ap);
+    va_end(ap);
+    *res = (wh_host_response){ .status = status };
+    new_error_id(w, res->error_id);
+    wh_host_log_quote(quoted, sizeof quoted, detail, strlen(detail));
+    wh_host_log("error", "id=%s service=%s status=%d error=%s", res->error_id,
+                s ? s->conf->name : "-", status, quoted);
+
+    size_t cap = strlen(reason) + 96;
+    char *body = wh_arena_alloc(&w->scratch, cap);
+    int n = body ? snprintf(body, cap, "%d %s: %s (error id %s)\n", status,
+                            reason_phrase(status), reason, res->error_id) : 0;
+    res->body = (const uint8_t *)body;
+    res->body_len = n > 0 ? (size_t)n : 0;
+    res->headers[0] = (wh_host_header){ "content-type", 12, "text/plain; charset=utf-8", 25 };
+    res->headers[1] = (wh_host_header){ "x-wharf-error-id", 16, res->error_id,
+                                        strlen(res->error_id) };
+    res->nheaders = 2;
+}
+
+static bool is_limit_trap(wharf_trap t)
+{
+    return t == WHARF_TRAP_FUEL || t == WHARF_TRAP_DEADLINE || t == WHARF_TRAP_INTERRUPT;
+}
+
+void wh_host_fail_call(wh_host_worker *w, const wh_host_service *s,
+                       const char *what, const wharf_error *err,
+                       wh_host_response *res)
+{
+    const char *msg = err->message[0] ? err->message : wharf_status_name(err->status);
+    if (err->status == WHARF_ERR_TRAP && is_limit_trap(err->trap)) {
+        wh_host_error(w, s, 504, err->trap == WHARF_TRAP_FUEL
+                      ? "the service ran out of fuel" : "the service ran out of time",
+                      res, "%s: %s", what, msg);
+        return;
+    }
+    if (err->status == WHARF_ERR_TRAP && err->func_index != WHARF_NO_FUNC) {
+        wh_host_error(w, s, 500, "the service failed", res, "%s: trap: %s (func %" PRIu32 ")",
+                      what, msg, err->func_index);
+        return;
+    }
+    wh_host_error(w, s, 500, "the service failed", res, "%s: %s: %s", what,
+                  wharf_status_name(err->status), msg);
+}
+
+/* ---- Dispatch ------------------------------------------------------------------ */
+
+void wh_host_handle(wh_host_worker *w, wh_host_service *s,
+                    const wh_host_request *req, wh_host_response *res)
+{
+    /* The previous response's buffers are dead once a new request runs. */
+    wh_arena_free_all(&w->scratch);
+    *res = (wh_host_response){ .status = 500 };
+    if (req->body_len > s->conf->limits.max_body) {
+        wh_host_error(w, s, 413, "the request body is too large", res,
+                      "body of %zu bytes over limits.max_body", req->body_len);
+        return;
+    }
+    if (s->conf->executor == WH_HOST_EXEC_WAGI)
+        wh_host_wagi_run(w, s, req, res);
+    else
+        wh_host_function_run(w, s, req, res);
+}
+
+/* ---- The application -------------------------------------------------------------- */
+
+/* The whole file in a malloc'd buffer; NULL with errno set on failure. */
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap) {
+            uint8_t *bigger = realloc(buf, cap = cap ? cap * 2 : 1 << 16);
+            if (!bigger) {
+                errno = ENOMEM;
+                break;
+            }
+            buf = bigger;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (!ferror(f)) {
+                fclose(f);
+                *len = n;
+                return buf;
+            }
+            break;
+        }
+    }
+    int saved = errno;
+    free(buf);
+    fclose(f);
+    errno = saved;
+    return NULL;
+}
+
+bool wh_host_load_module(wh_host_app *app, const char *path, wharf_module **out,
+                         char *why, size_t len)
+{
+    size_t n;
+    uint8_t *bytes = read_file(path, &n);
+    if (!bytes) {
+        snprintf(why, len, "cannot read '%s': %s", path, strerror(errno));
+        return false;
+    }
+    wharf_error err = { 0 };
+    wharf_status st = wharf_module_new(app->engine, bytes, n, out, &err);
+    free(bytes);
+    if (st == WHARF_OK)
+        return true;
+    if (err.offset != WHARF_NO_OFFSET)
+        snprintf(why, len, "%s: %s module: %s (at offset 0x%" PRIx64 ")", path,
+                 wharf_status_name(st), err.message, err.offset);
+    else
+        snprintf(why, len, "%s: %s module: %s", path, wharf_status_name(st), err.message);
+    return false;
+}
+
+int wh_host_app_nservices(const wh_host_app *app) { return app->nservices; }
+wh_host_service *wh_host_app_service(wh_host_app *app, int i) { return &app->services[i]; }
+const wh_host_service_conf *wh_host_service_conf_of(const wh_host_service *s) { return s->conf; }
+int wh_host_service_index(const wh_host_service *s) { return s->index; }
+
+static bool init_service(wh_host_app *app, wh_host_service *s, int i)
+{
+    const wh_host_service_conf *c = &app->cfg->services[i];
+    s->conf = c;
+    s->index = i;
+    s->limits = (wharf_limits){
+        .max_memory_bytes = c->limits.max_memory,
+        .fuel = c->limits.fuel,
+        .timeout_ns = c->limits.timeout_ns,
+    };
+    pthread_mutex_init(&s->lock, NULL);
+    s->preopens = calloc((size_t)c->ndirs + 1, sizeof *s->preopens);
+    if (!s->preopens)
+        return false;
+    for (int d = 0; d < c->ndirs; d++)
+        s->preopens[d] = (wh_wasi_preopen){ c->dirs[d].value, c->dirs[d].key };
+    return true;
+}
+
+static bool load_service(wh_host_app *app, wh_host_service *s, char *err, size_t errlen)
+{
+    char why[400] = "";
+    bool ok = s->conf->executor == WH_HOST_EXEC_WAGI
+        ? wh_host_wagi_check(app, s, why, sizeof why)
+        : wh_host_function_load(app, s, why, sizeof why);
+    if (!ok)
+        snprintf(err, errlen, "%s:%d: service '%s': %s", app->cfg->path,
+                 s->conf->module_line, s->conf->name, why);
+    return ok;
+}
+
+wh_host_app *wh_host_app_new(const wh_host_config *cfg, char *err, size_t errlen)
+{
+    wh_host_app *app = calloc(1, sizeof *app);
+    if (!app || wharf_engine_new(NULL, &app->engine) != WHARF_OK ||
+        !(app->services = calloc((size_t)cfg->nservices, sizeof *app->services))) {
+        snprintf(err, errlen, "out of memory");
+        wh_host_app_free(app);
+        return NULL;
+    }
+    app->cfg = cfg;
+    for (int i = 0; i < cfg->nservices; i++) {
+        wh_host_service *s = &app->services[i];
+        app->nservices = i + 1;
+        if (!init_service(app, s, i)) {
+            snprintf(err, errlen, "out of memory");
+            goto out_free;
+        }
+        if (!load_service(app, s, err, errlen))
+            goto out_free;
+        if (s->conf->executor == WH_HOST_EXEC_WAGI &&
+            app->stdout_bytes < s->conf->limits.max_response)
+            app->stdout_bytes = s->conf->limits.max_response;
+    }
+    return app;
+out_free:
+    wh_host_app_free(app);
+    return NULL;
+}
+
+void wh_host_app_free(wh_host_app *app)
+{
+    if (!app)
+        return;
+    for (int i = 0; i < app->nservices; i++) {
+        wh_host_service *s = &app->services[i];
+        if (s->module)
+            wharf_module_free(s->module);
+        if (s->plugin)
+            wharf_compiled_plugin_free(s->plugin);
+        free(s->preopens);
+        pthread_mutex_destroy(&s->lock);
+    }
+    free(app->services);
+    wharf_engine_free(app->engine);
+    free(app);
+}
