@@ -7,6 +7,7 @@
 #   make test-asan   only the sanitizer half of `make test`
 #   make spec SUITE=core   the official spec suite, per-file counts
 #   make bench       the shared guest benchmarks against other engines
+#   make bench-plugin  per-call overhead of plugin calls (bench/plugin_call.c)
 #   make deps        installs the Debian packages the build and tests need
 
 CC      ?= cc
@@ -17,6 +18,8 @@ V       ?= release
 WARN     = -Wall -Wextra -Wno-unused-parameter
 CFLAGS_ALL = -std=gnu11 $(WARN) -Iinclude -MMD -MP -pthread
 LDLIBS   = -lm -pthread -lcurl -lcjson
+# wharf serve: the HTTP front door (src/http) and wharf.yaml (src/host).
+LDLIBS  += -lh2o-evloop -lyaml -lssl -lcrypto -lz
 
 FLAGS_release = -O2 -g -DNDEBUG
 FLAGS_asan    = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -26,11 +29,11 @@ DIR_release = build
 DIR_asan    = build/asan
 
 LIB_SRC  = $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/host/*.c)
-CLI_SRC  = $(wildcard src/cli/*.c)
+CLI_SRC  = $(wildcard src/cli/*.c src/http/*.c)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 SPEC_SRC = $(wildcard tests/spec/*.c)
 
-.PHONY: all run examples test test-asan spec bench deps clean
+.PHONY: all run examples test test-asan spec bench bench-plugin deps clean
 
 all: build/wharf build/libwharf.a
 
@@ -69,11 +72,16 @@ build/examples/%.wasm: examples/%/*.c | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $(filter %.c,$^)
 
-examples: $(EXAMPLES)
+# Plugins that `wharf serve` runs with `executor: function`: WASI
+# reactors on the C SDK (sdk/c/wharf_serve.h).
+build/examples/echo.wasm build/examples/api.wasm: WASM_FLAGS += -mexec-model=reactor -Isdk/c
 
-# The main job: build everything and run the example guest.
+examples: $(EXAMPLES) $(HOST_EMBED)
+
+# The main job: build everything and serve the examples on 127.0.0.1:8080
+# (examples/wharf.yaml; try curl localhost:8080/hello).
 run: build/wharf examples | deps
-	build/wharf run build/examples/hello.wasm world
+	build/wharf serve examples/wharf.yaml
 
 # Plugins for the tests (tests/plugin/*.c, on the C PDK in sdk/c):
 # freestanding, except wasi_*.c which are WASI reactors using libc.
@@ -87,6 +95,20 @@ build/plugin/%.wasm: tests/plugin/%.c sdk/c/wharf_pdk.h | deps
 build/plugin/wasi_%.wasm: tests/plugin/wasi_%.c sdk/c/wharf_pdk.h | deps
 	@mkdir -p $(@D)
 	$(PLUGIN_CC) --target=wasm32-wasi -mexec-model=reactor -o $@ $<
+
+# examples/host-embed: a native plugin manager on libwharf (host/) and the
+# plugins it loads (plugins/), all in build/examples/host-embed.
+HOST_EMBED = build/examples/host-embed/host-embed \
+    $(patsubst examples/host-embed/plugins/%.c,build/examples/host-embed/%.wasm,\
+        $(wildcard examples/host-embed/plugins/*.c))
+
+build/examples/host-embed/host-embed: examples/host-embed/host/main.c build/libwharf.a
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -Iinclude $(FLAGS_release) -o $@ $^ $(LDLIBS)
+
+build/examples/host-embed/%.wasm: examples/host-embed/plugins/%.c sdk/c/wharf_pdk.h | deps
+	@mkdir -p $(@D)
+	$(PLUGIN_CC) --target=wasm32 -nostdlib -mbulk-memory -Wl,--no-entry -o $@ $<
 
 UNIT_release = $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_asan    = $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
@@ -107,7 +129,7 @@ build/spec/.converted: $(wildcard $(SHARED)/spec/*/*.wast) | deps
 spec: $(DIR_$(V))/spec-runner build/spec/.converted
 	$(DIR_$(V))/spec-runner build/spec $(SUITE)
 
-TEST_release = build/wharf build/spec-runner $(UNIT_release) $(PLUGINS)
+TEST_release = build/wharf build/spec-runner $(UNIT_release) $(PLUGINS) $(HOST_EMBED)
 TEST_asan    = build/asan/wharf build/asan/spec-runner $(UNIT_asan) $(PLUGINS)
 
 test: deps
@@ -120,6 +142,14 @@ test-asan: deps
 
 bench: deps build/wharf
 	bench/run.sh
+
+# Per-call overhead of wharf_plugin_call against a direct native call.
+build/bench/plugin_call: bench/plugin_call.c build/libwharf.a
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -Iinclude $(FLAGS_release) -o $@ $^ $(LDLIBS)
+
+bench-plugin: build/bench/plugin_call build/plugin/basic.wasm
+	build/bench/plugin_call build/plugin/basic.wasm
 
 clean:
 	rm -rf build

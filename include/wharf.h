@@ -484,8 +484,8 @@ void wharf_plugin_cancel_call(wharf_plugin_cancel *c);
  * (and *len = 0) when `handle` does not start a live block. The pointer is
  * valid until the next allocation in the call memory. */
 uint8_t *wharf_plugin_memory(wharf_plugin *p, uint64_t handle, uint64_t *len);
-/* Allocates a block holding a copy of `data`; returns its handle, or 0
- * when the call memory is exhausted (or len is 0). */
+/* Allocates a block holding a copy of `data` (NULL: contents unspecified);
+ * returns its handle, or 0 when the call memory is exhausted or len is 0. */
 uint64_t wharf_plugin_memory_new(wharf_plugin *p, const void *data, uint64_t len);
 void wharf_plugin_memory_free(wharf_plugin *p, uint64_t handle);
 /* Fails the running host function with a message (printf-style): the

@@ -53,7 +53,7 @@ typedef uint64_t wharf_handle;   /* 0 is the null handle */
 #define WHARF_PDK_IMPORT(name) \
     __attribute__((import_module("extism:host/env"), import_name(name)))
 
-/* ---- The raw imports (the ABI, one to one) ------------------------------- */
+/* ---- The raw imports (the ABI, one to one) ----------------------------- */
 
 /* Call memory. alloc returns 0 when out of memory (or for 0 bytes);
  * length returns 0 for anything but a live block's handle. */
@@ -95,7 +95,7 @@ wharf_handle wharf_env_http_request(wharf_handle req, wharf_handle body);
 WHARF_PDK_IMPORT("http_status_code") int32_t wharf_env_http_status_code(void);
 WHARF_PDK_IMPORT("http_headers") wharf_handle wharf_env_http_headers(void);
 
-/* ---- Moving bytes ------------------------------------------------------- */
+/* ---- Moving bytes ------------------------------------------------------ */
 
 static inline size_t wharf_strlen(const char *s)
 {
@@ -155,7 +155,7 @@ static inline uint64_t wharf_read(wharf_handle h, void *buf, uint64_t cap)
     return n;
 }
 
-/* ---- Input and output ---------------------------------------------------- */
+/* ---- Input and output -------------------------------------------------- */
 
 static inline uint64_t wharf_input_length(void)
 {
@@ -196,7 +196,7 @@ static inline int32_t wharf_error_set(const char *msg)
     return 1;
 }
 
-/* ---- Config, variables, logging ------------------------------------------- */
+/* ---- Config, variables, logging ---------------------------------------- */
 
 /* Copies up to `cap` bytes of config value `key` into buf; returns its
  * length, or -1 when the host has no such key. */
@@ -251,7 +251,7 @@ static inline void wharf_log(int32_t level, const char *msg)
     wharf_env_free(h);
 }
 
-/* ---- HTTP ------------------------------------------------------------------ */
+/* ---- HTTP -------------------------------------------------------------- */
 
 /* Sends the request described by JSON `req` (e.g. {"url":"http://...",
  * "method":"POST","headers":{"a":"b"}}) with n bytes of body (n == 0: none).

@@ -40,6 +40,12 @@ int wh_cli_inspect(int argc, char **argv);
 int wh_cli_run(int argc, char **argv);
 void wh_cli_run_help(FILE *f);
 void wh_cli_inspect_help(FILE *f);
+/* call.c: `wharf call PLUGIN.wasm FUNCTION` (plugins, docs/abi.md). */
+int wh_cli_call(int argc, char **argv);
+void wh_cli_call_help(FILE *f);
+/* serve.c: `wharf serve CONFIG.yaml` (docs/config.md). */
+int wh_cli_serve(int argc, char **argv);
+void wh_cli_serve_help(FILE *f);
 
 /* values.c: text forms. Parsers accept the whole string or fail. */
 const char *wh_cli_kind_name(wharf_valkind k);

@@ -109,6 +109,8 @@ static void help(FILE *f)
           "commands:\n"
           "  run      run a WASI program, or call one exported function\n"
           "  inspect  list a module's imports, exports and sections\n"
+          "  call     call a plugin function with an input (docs/abi.md)\n"
+          "  serve    serve WebAssembly services over HTTP (docs/config.md)\n"
           "  help     show this help, or a command's: wharf help run\n"
           "\n"
           "options:\n"
@@ -135,6 +137,10 @@ static int help_command(int argc, char **argv)
         wh_cli_run_help(stdout);
     else if (!strcmp(argv[0], "inspect"))
         wh_cli_inspect_help(stdout);
+    else if (!strcmp(argv[0], "call"))
+        wh_cli_call_help(stdout);
+    else if (!strcmp(argv[0], "serve"))
+        wh_cli_serve_help(stdout);
     else
         return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown command '%s' (see 'wharf help')",
                             argv[0]);
@@ -162,6 +168,10 @@ int main(int argc, char **argv)
         return wh_cli_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect"))
         return wh_cli_inspect(argc - 2, argv + 2);
+    if (!strcmp(cmd, "call"))
+        return wh_cli_call(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve"))
+        return wh_cli_serve(argc - 2, argv + 2);
     if (cmd[0] != '-' && has_suffix(cmd, ".wasm"))
         return wh_cli_run(argc - 1, argv + 1);
     return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown command '%s' (see 'wharf help')", cmd);

@@ -13,6 +13,7 @@
 typedef struct run_opts {
     const char *invoke;          /* NULL: run `_start` */
     wharf_limits limits;
+    const char *fuel, *timeout;  /* as given, for the messages of limit traps */
     wh_wasi_preopen *dirs;       /* the arrays hold up to argc entries */
     int ndirs;
     const char **env;            /* "NAME=VALUE" */
@@ -73,6 +74,7 @@ static int opt_fuel(run_opts *o, const char *v)
     if (!wh_cli_parse_u64(v, &o->limits.fuel) || o->limits.fuel == 0)
         return wh_cli_error(WH_CLI_EXIT_USAGE,
                             "--fuel: expected a positive integer, got '%s'", v);
+    o->fuel = v;
     return 0;
 }
 
@@ -81,6 +83,7 @@ static int opt_timeout(run_opts *o, const char *v)
     if (!wh_cli_parse_duration(v, &o->limits.timeout_ns))
         return wh_cli_error(WH_CLI_EXIT_USAGE,
                             "--timeout: expected a duration like 500ms or 2s, got '%s'", v);
+    o->timeout = v;
     return 0;
 }
 
@@ -208,6 +211,12 @@ static int outcome(session *s, const run_opts *o, wharf_status st,
         return 0;
     if (st == WHARF_ERR_EXIT)
         return wh_wasi_exit_code(s->wasi);
+    /* Say which of the user's limits stopped the guest. */
+    if (st == WHARF_ERR_TRAP && err->trap == WHARF_TRAP_FUEL && o->fuel)
+        return wh_cli_error(WH_CLI_EXIT_LIMIT, "%s (--fuel %s)", err->message, o->fuel);
+    if (st == WHARF_ERR_TRAP && err->trap == WHARF_TRAP_DEADLINE && o->timeout)
+        return wh_cli_error(WH_CLI_EXIT_LIMIT, "%s (--timeout %s)", err->message,
+                            o->timeout);
     return wh_cli_fail(o->path, err);
 }
 

@@ -166,7 +166,7 @@ bool wh_host_parse_listen(const char *s, char *host, size_t hostlen,
     }
     uint64_t p;
     if (hend <= h || (size_t)(hend - h) >= hostlen ||
-        !wh_host_parse_u64(colon + 1, &p) || p == 0 || p > 65535)
+        !wh_host_parse_u64(colon + 1, &p) || p > 65535)
         return false;
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = '\0';
@@ -662,6 +662,7 @@ static const key_spec server_keys[] = {
     { "request_timeout", K_DURATION, offsetof(wh_host_server_conf, request_timeout_ns), NULL },
     { "idle_timeout", K_DURATION, offsetof(wh_host_server_conf, idle_timeout_ns), NULL },
     { "max_header_bytes", K_SIZE, offsetof(wh_host_server_conf, max_header_bytes), NULL },
+    { "health", K_STR, offsetof(wh_host_server_conf, health), NULL },
 };
 
 static bool key_server(cfgctx *cx, const yaml_node_t *v, void *obj)
@@ -671,6 +672,8 @@ static bool key_server(cfgctx *cx, const yaml_node_t *v, void *obj)
         return false;
     if (!c->server.request_timeout_ns || !c->server.idle_timeout_ns)
         return fail(cx, v, "server: timeouts must be positive");
+    if (c->server.health && c->server.health[0] != '/')
+        return fail(cx, v, "server: health must be a path starting with '/'");
     return true;
 }
 

@@ -66,6 +66,7 @@ typedef struct wh_host_server_conf {
     uint64_t request_timeout_ns; /* slow clients: reading one request */
     uint64_t idle_timeout_ns;    /* idle keep-alive and HTTP/2 connections */
     uint64_t max_header_bytes;   /* request headers; more is a 431 */
+    const char *health;          /* path answered "ok" with no wasm, or NULL */
 } wh_host_server_conf;
 
 typedef struct wh_host_config {
@@ -105,7 +106,8 @@ void wh_host_config_free(wh_host_config *c);
 bool wh_host_parse_size(const char *s, uint64_t *bytes);     /* 64KiB, 1MB */
 bool wh_host_parse_duration(const char *s, uint64_t *ns);    /* 500ms, 2s */
 bool wh_host_parse_u64(const char *s, uint64_t *out);
-/* "ADDR:PORT" or "[V6ADDR]:PORT" into host (NUL-terminated) and port. */
+/* "ADDR:PORT" or "[V6ADDR]:PORT" into host (NUL-terminated) and port;
+ * port 0 asks the kernel for a free one. */
 bool wh_host_parse_listen(const char *s, char *host, size_t hostlen,
                           uint16_t *port);
 

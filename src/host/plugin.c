@@ -9,6 +9,7 @@
  * survive). The cancel handle's lock guards only that swap, so the call
  * path takes no lock.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ static wharf_status set_error(wharf_error *err, wharf_status s, const char *fmt,
     return s;
 }
 
-/* ---- Compiled plugins ----------------------------------------------------- */
+/* ---- Compiled plugins -------------------------------------------------- */
 
 static char *arena_str(wh_arena *a, const char *s)
 {
@@ -117,6 +118,10 @@ static const char *manifest_problem(const wharf_manifest *m)
 {
     if (!m->wasm && !m->wasm_path)
         return "the manifest names no wasm (bytes or path)";
+    if ((m->nallowed_hosts && !m->allowed_hosts) ||
+        (m->nallowed_paths && !m->allowed_paths) || (m->nconfig && !m->config) ||
+        (m->nfuncs && !m->funcs))
+        return "a manifest list has a count but no array";
     for (size_t i = 0; i < m->nallowed_hosts; i++)
         if (!m->allowed_hosts[i])
             return "an allowed host is NULL";
@@ -175,7 +180,8 @@ static wharf_status compile(wharf_compiled_plugin *c, const wharf_manifest *m,
     size_t len = m->wasm_len;
     uint8_t *file = NULL;
     if (!wasm && !(wasm = file = read_file(m->wasm_path, &len)))
-        return set_error(err, WHARF_ERR_ARG, "cannot read '%s'", m->wasm_path);
+        return set_error(err, WHARF_ERR_ARG, "cannot read '%s': %s", m->wasm_path,
+                         strerror(errno));
     wharf_status s = wharf_module_new(c->engine, wasm, len, &c->module, err);
     free(file);
     if (s == WHARF_OK && !(copy_lists(c, m) && copy_funcs(c)))
@@ -217,7 +223,7 @@ void wharf_compiled_plugin_free(WHARF_OWN wharf_compiled_plugin *c)
     free(c);
 }
 
-/* ---- Plugins: linking and instances ----------------------------------------- */
+/* ---- Plugins: linking and instances ------------------------------------ */
 
 /* Runs a user host function with the plugin's caller set, so that it can
  * use wharf_plugin_host_error; nested calls restore the outer caller. */
@@ -407,7 +413,7 @@ wharf_status wharf_plugin_new_bytes(wharf_engine *e, const uint8_t *wasm,
     return wharf_plugin_new(e, &m, out, err);
 }
 
-/* ---- Calls ------------------------------------------------------------------ */
+/* ---- Calls ------------------------------------------------------------- */
 
 bool wharf_plugin_has_function(wharf_plugin *p, const char *name)
 {
@@ -465,7 +471,8 @@ static wharf_status begin_call(wharf_plugin *p, const uint8_t *input, size_t len
         memcpy(p->mem.data + p->input, input, len);
     if (p->code->fuel)
         wharf_instance_set_fuel(p->inst, p->code->fuel);
-    p->deadline_ns = p->code->limits.timeout_ns ? wh_now_ns() + p->code->limits.timeout_ns : 0;
+    uint64_t timeout = p->code->limits.timeout_ns;
+    p->deadline_ns = timeout ? wh_now_ns() + timeout : 0;
     return WHARF_OK;
 }
 
@@ -524,7 +531,7 @@ wharf_status wharf_plugin_call(wharf_plugin *p, const char *func,
     return s;
 }
 
-/* ---- Cancel ------------------------------------------------------------------- */
+/* ---- Cancel ------------------------------------------------------------ */
 
 wharf_plugin_cancel *wharf_plugin_cancel_handle(wharf_plugin *p)
 {
@@ -540,7 +547,7 @@ void wharf_plugin_cancel_call(wharf_plugin_cancel *c)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* ---- Call memory for host functions ------------------------------------------- */
+/* ---- Call memory for host functions ------------------------------------ */
 
 uint8_t *wharf_plugin_memory(wharf_plugin *p, uint64_t handle, uint64_t *len)
 {

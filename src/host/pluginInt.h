@@ -23,7 +23,7 @@
 #define WH_HOST_ENV_MODULE "extism:host/env"
 #define WH_HOST_USER_MODULE "extism:host/user"
 
-/* ---- Call memory (plugin_mem.c) --------------------------------------- */
+/* ---- Call memory (plugin_mem.c) ---------------------------------------- */
 
 /* The first handle ever returned; smaller offsets are never valid, so 0
  * stays the null handle. */
@@ -67,7 +67,7 @@ static inline bool wh_host_mem_in(const wh_host_mem *m, uint64_t off, uint64_t n
 /* Keeps the blocks under [off, off + n) from being reused this call. */
 void wh_host_mem_pin(wh_host_mem *m, uint64_t off, uint64_t n);
 
-/* ---- Compiled plugin and plugin (plugin.c) ---------------------------- */
+/* ---- Compiled plugin and plugin (plugin.c) ----------------------------- */
 
 struct wharf_compiled_plugin {
     wharf_engine *engine;
@@ -139,7 +139,7 @@ struct wharf_plugin {
     size_t http_headers_len;
 };
 
-/* ---- Imports (plugin_env.c, plugin_http.c) ---------------------------- */
+/* ---- Imports (plugin_env.c, plugin_http.c) ----------------------------- */
 
 /* Defines every extism:host/env function into `l`, bound to `p`. */
 wharf_status wh_host_env_define(wharf_plugin *p, wharf_linker *l);

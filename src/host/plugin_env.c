@@ -32,7 +32,7 @@ static wharf_status out_of_bounds(wharf_caller *c, const char *fn, uint64_t off)
                              fn, (unsigned long long)off);
 }
 
-/* ---- Memory -------------------------------------------------------------- */
+/* ---- Memory ------------------------------------------------------------ */
 
 static wharf_status env_alloc(wharf_caller *c, void *user, wharf_slot *slots)
 {
@@ -166,7 +166,7 @@ static wharf_status env_error_set(wharf_caller *c, void *user, wharf_slot *slots
     return WHARF_OK;
 }
 
-/* ---- Config and variables ----------------------------------------------- */
+/* ---- Config and variables ---------------------------------------------- */
 
 static wharf_status env_config_get(wharf_caller *c, void *user, wharf_slot *slots)
 {
@@ -269,7 +269,7 @@ void wh_host_vars_free(wharf_plugin *p)
     p->var_bytes = 0;
 }
 
-/* ---- Logging ------------------------------------------------------------ */
+/* ---- Logging ----------------------------------------------------------- */
 
 static wharf_status log_at(wharf_caller *c, wharf_plugin *p, wharf_slot *slots,
                            wharf_log_level level)
@@ -305,7 +305,7 @@ static wharf_status env_get_log_level(wharf_caller *c, void *user, wharf_slot *s
     return WHARF_OK;
 }
 
-/* ---- HTTP ---------------------------------------------------------------- */
+/* ---- HTTP -------------------------------------------------------------- */
 
 static wharf_status env_http_request(wharf_caller *c, void *user, wharf_slot *slots)
 {
@@ -333,7 +333,7 @@ static wharf_status env_http_headers(wharf_caller *c, void *user, wharf_slot *sl
     return WHARF_OK;
 }
 
-/* ---- The table ------------------------------------------------------------ */
+/* ---- The table --------------------------------------------------------- */
 
 /* Signatures as letters: 'I' is i64, 'i' is i32. */
 static const struct env_fn {

@@ -287,7 +287,8 @@ wharf_status wh_host_http_request(wharf_plugin *p, uint64_t req, uint64_t body,
     cJSON *json = cJSON_ParseWithLength((const char *)p->mem.data + req, (size_t)b->len);
     if (!cJSON_IsObject(json)) {
         cJSON_Delete(json);
-        return wharf_caller_trap(p->caller, "http_request: the request is not a JSON object");
+        return wharf_caller_trap(p->caller,
+                                 "http_request: the request is not a JSON object");
     }
     p->http_status = 0;
     wharf_status s = request(p, json, body, out);

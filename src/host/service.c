@@ -113,12 +113,11 @@ void wh_host_error(wh_host_worker *w, const wh_host_service *s, int status,
     wh_host_log("error", "id=%s service=%s status=%d error=%s", res->error_id,
                 s ? s->conf->name : "-", status, quoted);
 
-    size_t cap = strlen(reason) + 96;
-    char *body = wh_arena_alloc(&w->scratch, cap);
-    int n = body ? snprintf(body, cap, "%d %s: %s (error id %s)\n", status,
-                            reason_phrase(status), reason, res->error_id) : 0;
-    res->body = (const uint8_t *)body;
-    res->body_len = n > 0 ? (size_t)n : 0;
+    int n = snprintf(res->error_text, sizeof res->error_text, "%d %s: %s (error id %s)\n",
+                     status, reason_phrase(status), reason, res->error_id);
+    res->body = (const uint8_t *)res->error_text;
+    res->body_len = n < 0 ? 0 : (size_t)n < sizeof res->error_text ? (size_t)n
+                  : sizeof res->error_text - 1;
     res->headers[0] = (wh_host_header){ "content-type", 12, "text/plain; charset=utf-8", 25 };
     res->headers[1] = (wh_host_header){ "x-wharf-error-id", 16, res->error_id,
                                         strlen(res->error_id) };
@@ -158,11 +157,6 @@ void wh_host_handle(wh_host_worker *w, wh_host_service *s,
     /* The previous response's buffers are dead once a new request runs. */
     wh_arena_free_all(&w->scratch);
     *res = (wh_host_response){ .status = 500 };
-    if (req->body_len > s->conf->limits.max_body) {
-        wh_host_error(w, s, 413, "the request body is too large", res,
-                      "body of %zu bytes over limits.max_body", req->body_len);
-        return;
-    }
     if (s->conf->executor == WH_HOST_EXEC_WAGI)
         wh_host_wagi_run(w, s, req, res);
     else

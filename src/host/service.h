@@ -57,6 +57,7 @@ typedef struct wh_host_response {
     int nheaders;
     const uint8_t *body; size_t body_len;
     char error_id[12];        /* "" unless the host made an error response */
+    char error_text[224];     /* the body of such a response */
 } wh_host_response;
 
 /* ---- The application --------------------------------------------------- */
@@ -83,13 +84,15 @@ void wh_host_worker_free(wh_host_worker *w);
 /* Runs `req` on service `s` on the calling thread (the worker's) and
  * fills `res`: the guest's response, or an error response (500 for a
  * failing guest, 504 for one out of time or fuel) with an error id whose
- * details go to the log. The caller holds a slot of the service's gate. */
+ * details go to the log. The caller holds a slot of the service's gate
+ * and has checked the body against limits.max_body. */
 void wh_host_handle(wh_host_worker *w, wh_host_service *s,
                     const wh_host_request *req, wh_host_response *res);
 
 /* Fills `res` with an error response made by the host: `status`, a short
  * text body naming `reason` and a fresh error id, and logs one line with
- * the id, the service (NULL for none) and `detail`. */
+ * the id, the service (NULL for none) and `detail`. The body lives in
+ * res->error_text. Any thread, with its own worker. */
 void wh_host_error(wh_host_worker *w, const wh_host_service *s, int status,
                    const char *reason, wh_host_response *res,
                    const char *detail_fmt, ...)

@@ -21,7 +21,9 @@ G=$OUT/guest.wasm
 # ---- help, version, usage ------------------------------------------------
 check "version" 0 "wharf 0.1.0" '' --version
 check "help" 0 "$("$WHARF" help)" '' --help
-check "help mentions run" 0 "$("$WHARF" help | grep -F '  run ')" '' help
+for cmd in run inspect; do
+    if "$WHARF" help | grep -q "^  $cmd "; then pass; else fail "help lists $cmd"; fi
+done
 check "run --help" 0 "$("$WHARF" help run)" '' run --help
 check "inspect --help" 0 "$("$WHARF" help inspect)" '' inspect --help
 check "no arguments" 2 "" "^wharf: error: no command given"
@@ -91,12 +93,16 @@ check "start function exits" 5 "" '' run "$OUT/start-exit.wasm"
 check "args" 0 "$(printf '%s\n' "$G" args one 'two words' --three)" '' \
     run "$G" args one 'two words' --three
 check "args after --" 0 "$(printf '%s\n' "$G" args --fuel)" '' run -- "$G" args --fuel
-check "env" 0 "bar" '' run --env FOO=bar "$G" env FOO
-check "env empty value" 0 "" '' run --env FOO= "$G" env FOO
-check "env unset" 0 "(unset)" '' run "$G" env HOME
+check "env" 0 "FOO=bar" '' run --env FOO=bar "$G" env FOO
+check "env empty value" 0 "FOO=" '' run --env FOO= "$G" env FOO
+check "env value with =" 0 "FOO=a=b" '' run --env FOO=a=b "$G" env FOO
+check "env unset" 0 "HOME is unset" '' run "$G" env HOME
 WHARF_TEST_VAR=inherited; export WHARF_TEST_VAR
-check "env from host" 0 "inherited" '' run --env WHARF_TEST_VAR "$G" env WHARF_TEST_VAR
-check "env not inherited" 0 "(unset)" '' run "$G" env WHARF_TEST_VAR
+check "env from host" 0 "WHARF_TEST_VAR=inherited" '' \
+    run --env WHARF_TEST_VAR "$G" env WHARF_TEST_VAR
+check "env not inherited" 0 "WHARF_TEST_VAR is unset" '' run "$G" env WHARF_TEST_VAR
+check "env unset on host" 0 "WHARF_NOT_SET is unset" '' \
+    run --env WHARF_NOT_SET "$G" env WHARF_NOT_SET
 check "dir mapped" 0 "hello from the host" '' run --dir "$SRC::/data" "$G" cat /data/hello.txt
 check "dir as is" 0 "hello from the host" '' run --dir "$SRC" "$G" cat "$SRC/hello.txt"
 check "no dir, no file" 1 "" "hello.txt" run "$G" cat "$SRC/hello.txt"

@@ -40,7 +40,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "env")) {
-        puts(getenv(arg) ? getenv(arg) : "(unset)");
+        if (getenv(arg))
+            printf("%s=%s\n", arg, getenv(arg));
+        else
+            printf("%s is unset\n", arg);
         return 0;
     }
     if (!strcmp(cmd, "cat"))

@@ -8,6 +8,7 @@
 
 wat values
 wat spin
+wat spin-start
 wat recurse
 wat grow
 wat oob
@@ -15,7 +16,7 @@ wat traps --debug-names
 guest guest
 
 # ---- fuel and time ---------------------------------------------------------
-check "fuel stops a loop" 137 "" "^wharf: error: .*fuel" \
+check "fuel stops a loop" 137 "" "^wharf: error: fuel exhausted.*\(--fuel 1000000\)$" \
     run --fuel 1000000 --invoke spin "$OUT/spin.wasm"
 check "fuel stops _start" 137 "" "^wharf: error: .*fuel" \
     run --fuel 5000 "$OUT/spin.wasm"
@@ -24,12 +25,16 @@ check "fuel enough" 0 "5" '' run --fuel 1000 --invoke add "$OUT/values.wasm" 2 3
 # A generous bound on promptness, not a speed test: a 300 ms timeout must
 # not let the loop run on for many seconds.
 start=$(date +%s)
-check "timeout stops a loop" 137 "" "^wharf: error: .*(deadline|timeout|time)" \
+check "timeout stops a loop" 137 "" "^wharf: error: .*\(--timeout 300ms\)$" \
     run --timeout 300ms --invoke spin "$OUT/spin.wasm"
 elapsed=$(($(date +%s) - start))
 if [ "$elapsed" -le 10 ]; then pass; else fail "timeout took ${elapsed}s"; fi
 check "timeout in us" 137 "" "^wharf: error: .*(deadline|timeout|time)" \
     run --timeout 100us "$OUT/spin.wasm"
+check "fuel stops a start function" 137 "" "^wharf: error: fuel exhausted" \
+    run --fuel 1000 "$OUT/spin-start.wasm"
+check "timeout stops a start function" 137 "" "^wharf: error: .*\(--timeout 200ms\)$" \
+    run --timeout 200ms "$OUT/spin-start.wasm"
 check "timeout with fuel left" 137 "" "^wharf: error: .*(deadline|timeout|time)" \
     run --fuel 100000000000000 --timeout 200ms "$OUT/spin.wasm"
 

@@ -1,5 +1,5 @@
-/* state.c: test plugin for config, variables, logging, host functions and
- * the call memory allocator. */
+/* state.c: test plugin for config, variables, logging, the call memory
+ * allocator and outbound HTTP. */
 #include "wharf_pdk.h"
 
 /* Outputs config[input], or fails when the host has no such key. */
@@ -65,21 +65,6 @@ WHARF_PLUGIN_FN(logs)
     wharf_log(4, "error line");
     char c = (char)('0' + wharf_env_get_log_level());
     wharf_output(&c, 1);
-    return 0;
-}
-
-/* A host function the test defines: takes a handle, returns a handle. */
-__attribute__((import_module("extism:host/user"), import_name("shout")))
-wharf_handle shout(wharf_handle in);
-
-WHARF_PLUGIN_FN(call_host)
-{
-    char buf[256];
-    uint64_t n = wharf_input(buf, sizeof buf);
-    if (n > sizeof buf)
-        return wharf_error_set("input too large");
-    wharf_handle out = shout(wharf_alloc_bytes(buf, n));
-    wharf_env_output_set(out, wharf_env_length(out));
     return 0;
 }
 

@@ -80,7 +80,7 @@ static void expect_fail(wharf_plugin *p, const char *fn, wharf_status st,
     CHECK(out == NULL && len == 0, "%s: output after failure", fn);
 }
 
-/* ---- Input and output ------------------------------------------------------- */
+/* ---- Input and output -------------------------------------------------- */
 
 static void test_basic(void)
 {
@@ -125,7 +125,7 @@ static void test_basic(void)
     wharf_plugin_free(p);
 }
 
-/* ---- Errors, traps and limits ----------------------------------------------- */
+/* ---- Errors, traps and limits ------------------------------------------ */
 
 static void test_errors(void)
 {
@@ -205,7 +205,7 @@ static void test_cancel(void)
     wharf_plugin_free(p);
 }
 
-/* ---- Config, variables, logging, host functions -------------------------------- */
+/* ---- Config, variables, logging, host functions ------------------------ */
 
 typedef struct log_sink {
     int lines;
@@ -240,14 +240,29 @@ static wharf_status shout(wharf_plugin *p, void *user, wharf_slot *slots)
 
 static const wharf_valkind I64[] = { WHARF_I64 };
 
-static void state_manifest(wharf_manifest *m, wharf_plugin_func *f, int *shouts,
-                           const wharf_plugin_kv *config, size_t nconfig)
+/* host.wasm with the shout host function. */
+static void test_host(void)
 {
-    *f = (wharf_plugin_func){ .name = "shout", .params = I64, .nparams = 1,
-                              .results = I64, .nresults = 1, .fn = shout,
-                              .user = shouts };
-    *m = (wharf_manifest){ .wasm_path = PLUGIN_DIR "state.wasm", .funcs = f,
-                           .nfuncs = 1, .config = config, .nconfig = nconfig };
+    int shouts = 0;
+    wharf_plugin_func f = { .name = "shout", .params = I64, .nparams = 1,
+                            .results = I64, .nresults = 1, .fn = shout,
+                            .user = &shouts };
+    wharf_manifest m = { .wasm_path = PLUGIN_DIR "host.wasm", .funcs = &f, .nfuncs = 1 };
+    wharf_plugin *p = load(&m);
+    if (!p)
+        return;
+    expect_out(p, "call_host", "hi there", "HI THERE!");
+    CHECK(shouts == 1, "shout ran %d times", shouts);
+    const uint8_t *out;
+    size_t len;
+    wharf_error err = { 0 };
+    CHECK(call(p, "call_host", "boom", &out, &len, &err) == WHARF_ERR_TRAP &&
+          err.trap == WHARF_TRAP_HOST && strstr(err.message, "shout refuses 'boom'"),
+          "host error: %s", err.message);
+    expect_out(p, "call_host", "again", "AGAIN!");
+    CHECK(wharf_plugin_host_error(p, "outside") == WHARF_ERR_ARG,
+          "host error outside a host function");
+    wharf_plugin_free(p);
 }
 
 static void test_state(void)
@@ -255,10 +270,8 @@ static void test_state(void)
     static const wharf_plugin_kv config[] = {
         { "greeting", "hello from the host" }, { "empty", "" },
     };
-    wharf_plugin_func f;
-    wharf_manifest m;
-    int shouts = 0;
-    state_manifest(&m, &f, &shouts, config, 2);
+    wharf_manifest m = { .wasm_path = PLUGIN_DIR "state.wasm", .config = config,
+                         .nconfig = 2 };
     wharf_compiled_plugin *c = compile(&m);
     if (!c)
         return;
@@ -286,11 +299,6 @@ static void test_state(void)
     expect_out(p, "count", "", "1");
 
     expect_out(p, "logs", "", "5");   /* no log function: level off */
-    expect_out(p, "call_host", "hi there", "HI THERE!");
-    CHECK(shouts == 1, "shout ran %d times", shouts);
-    CHECK(call(p, "call_host", "boom", &out, &len, &err) == WHARF_ERR_TRAP &&
-          err.trap == WHARF_TRAP_HOST && strstr(err.message, "shout refuses 'boom'"),
-          "host error: %s", err.message);
     expect_out(p, "alloc", "", "ok");
     expect_out(p, "output_then_free", "", "kept");
     wharf_plugin_free(q);
@@ -310,7 +318,7 @@ static void test_state(void)
     wharf_plugin_free(p);
 }
 
-/* ---- Loading ----------------------------------------------------------------- */
+/* ---- Loading ----------------------------------------------------------- */
 
 static void test_load_errors(void)
 {
@@ -325,8 +333,8 @@ static void test_load_errors(void)
     static const uint8_t junk[] = { 0, 'a', 's', 'x', 1, 0, 0, 0 };
     CHECK(wharf_plugin_new_bytes(NULL, junk, sizeof junk, false, &p, &err) ==
           WHARF_ERR_MALFORMED, "junk: %s", err.message);
-    /* state.wasm imports a host function this manifest lacks. */
-    m.wasm_path = PLUGIN_DIR "state.wasm";
+    /* host.wasm imports a host function this manifest lacks. */
+    m.wasm_path = PLUGIN_DIR "host.wasm";
     CHECK(wharf_plugin_new(engine, &m, &p, &err) == WHARF_ERR_UNLINKABLE &&
           strstr(err.message, "shout"), "missing host function: %s", err.message);
     /* WASI plugins need wasi. */
@@ -355,7 +363,7 @@ static void test_bytes(void)
     }
 }
 
-/* ---- WASI ---------------------------------------------------------------------- */
+/* ---- WASI -------------------------------------------------------------- */
 
 static void test_wasi(void)
 {
@@ -383,7 +391,7 @@ static void test_wasi(void)
     rmdir(dir);
 }
 
-/* ---- HTTP against a loopback server ----------------------------------------------- */
+/* ---- HTTP against a loopback server ------------------------------------ */
 
 typedef struct server {
     int fd;
@@ -412,7 +420,8 @@ static void serve_one(int c)
     if (!end)
         return;
     bool post = !strncmp(req, "POST", 4);
-    const char *body = post ? end + 4 : strcasestr(req, "x-plugin: state") ? "hello+h" : "hello";
+    const char *body = post ? end + 4
+                       : strcasestr(req, "x-plugin: state") ? "hello+h" : "hello";
     char res[4608];
     int len = snprintf(res, sizeof res, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
                        "X-Test: yes\r\nConnection: close\r\n\r\n%s", strlen(body), body);
@@ -434,7 +443,8 @@ static void *serve(void *arg)
 
 static bool server_start(server *s, pthread_t *t)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t alen = sizeof a;
     s->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
@@ -457,12 +467,8 @@ static void test_http(void)
     snprintf(cfg_url, sizeof cfg_url, "http://127.0.0.1:%d/post", srv.port);
     const char *hosts[] = { "127.0.0.*" };
     wharf_plugin_kv config[] = { { "url", cfg_url } };
-    wharf_plugin_func f;
-    wharf_manifest m;
-    int shouts = 0;
-    state_manifest(&m, &f, &shouts, config, 1);
-    m.allowed_hosts = hosts;
-    m.nallowed_hosts = 1;
+    wharf_manifest m = { .wasm_path = PLUGIN_DIR "state.wasm", .config = config,
+                         .nconfig = 1, .allowed_hosts = hosts, .nallowed_hosts = 1 };
     wharf_plugin *p = load(&m);
     if (p) {
         expect_out(p, "http_get", url, "200 hello+h");
@@ -487,7 +493,7 @@ static void test_http(void)
     CHECK(srv.requests == 2, "server saw %d requests", srv.requests);
 }
 
-/* ---- Threads ------------------------------------------------------------------------ */
+/* ---- Threads ----------------------------------------------------------- */
 
 typedef struct worker {
     wharf_compiled_plugin *code;
@@ -543,6 +549,7 @@ int main(void)
     test_errors();
     test_cancel();
     test_state();
+    test_host();
     test_load_errors();
     test_bytes();
     test_wasi();

@@ -1,0 +1,35 @@
+/* http.h: the HTTP front door of `wharf serve`, on libh2o (evloop).
+ *
+ * One event loop per worker thread, all accepting from one listening
+ * socket; HTTP/1.1 (keep-alive, pipelining), HTTP/2 over cleartext
+ * (prior knowledge or Upgrade: h2c) and, with a certificate, over TLS
+ * (ALPN). A request is routed to a service and its guest runs on the
+ * loop's own thread, so a loop's other connections wait at most one
+ * request's execution, which the service's timeout bounds; idle loops
+ * keep accepting. The callers are the CLI (`wharf serve`); nothing below
+ * src/http knows of h2o. */
+#ifndef WH_HTTP_H
+#define WH_HTTP_H
+
+#include <stdint.h>
+
+#include "../host/service.h"
+
+typedef struct wh_http_options {
+    const char *listen;           /* "ADDR:PORT"; port 0 picks a free one */
+    int workers;                  /* event loops; 0 = one per core */
+    const char *tls_cert, *tls_key;   /* both or neither (PEM files) */
+    uint64_t request_timeout_ns;  /* reading one request (slow clients) */
+    uint64_t idle_timeout_ns;     /* idle HTTP/2 connections */
+    uint64_t max_header_bytes;    /* request headers; more is a 431 */
+    const char *health_path;      /* answered "ok" without wasm; NULL = none */
+} wh_http_options;
+
+/* Serves `app` until SIGINT or SIGTERM, then finishes the requests in
+ * flight (up to a few seconds) and returns 0. Logs "listening" with the
+ * bound address once it accepts. Returns non-zero, after logging one
+ * line, when it cannot start (address in use, bad TLS files). Must be
+ * called once, from the main thread. */
+int wh_http_serve(wh_host_app *app, const wh_http_options *o);
+
+#endif /* WH_HTTP_H */

@@ -1,0 +1,296 @@
+/* server.c: the process side of `wharf serve`: one listening socket,
+ * N worker threads each running its own h2o event loop and h2o context
+ * over a duplicate of that socket (so whichever loop is idle accepts),
+ * optional TLS with ALPN (h2, http/1.1), and shutdown on SIGINT/SIGTERM.
+ *
+ * Everything is set up on the main thread before any loop runs, so a
+ * start-up error is reported once and nothing is half-running. Signals
+ * are blocked in every thread and taken by the main thread with
+ * sigwait(), so no code runs in signal context. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpInt.h"
+
+#define LOOP_TICK_MS 100          /* how often a loop looks at `stopping` */
+#define GRACE_NS (5ull * 1000000000)   /* finishing requests at shutdown */
+
+static uint64_t to_ms(uint64_t ns)
+{
+    return ns / 1000000 ? ns / 1000000 : 1;
+}
+
+static bool stopping(const wh_http_server *srv)
+{
+    return __atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* ---- Listening socket ---------------------------------------------------- */
+
+static int bind_first(struct addrinfo *ai)
+{
+    int one = 1;
+    for (; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            continue;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+            return fd;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return -1;
+}
+
+static bool open_listener(wh_http_server *srv, char *shown, size_t len)
+{
+    char host[256], port[8];
+    uint16_t p;
+    if (!wh_host_parse_listen(srv->opts->listen, host, sizeof host, &p)) {
+        wh_host_log("error", "msg=\"bad --listen address\" listen=%s", srv->opts->listen);
+        return false;
+    }
+    snprintf(port, sizeof port, "%u", (unsigned)p);
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+                              .ai_socktype = SOCK_STREAM }, *ai;
+    int rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc != 0) {
+        wh_host_log("error", "msg=\"cannot resolve listen address\" listen=%s error=\"%s\"",
+                    srv->opts->listen, gai_strerror(rc));
+        return false;
+    }
+    srv->listen_fd = bind_first(ai);
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (srv->listen_fd < 0 || getsockname(srv->listen_fd, (struct sockaddr *)&ss, &sl) != 0) {
+        wh_host_log("error", "msg=\"cannot listen\" listen=%s error=\"%s\"",
+                    srv->opts->listen, strerror(errno));
+        return false;
+    }
+    srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    snprintf(shown, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)srv->port);
+    return true;
+}
+
+/* ---- TLS ------------------------------------------------------------------- */
+
+static bool open_tls(wh_http_server *srv)
+{
+    const char *cert = srv->opts->tls_cert, *key = srv->opts->tls_key;
+    if (!cert)
+        return true;
+    SSL_CTX *c = SSL_CTX_new(TLS_server_method());
+    if (!c)
+        return false;
+    srv->ssl = c;
+    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(c, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(c) != 1) {
+        wh_host_log("error", "msg=\"cannot use the TLS certificate or key\" cert=%s key=%s",
+                    cert, key);
+        return false;
+    }
+    h2o_ssl_register_alpn_protocols(c, h2o_http2_alpn_protocols);
+    return true;
+}
+
+/* ---- h2o configuration -------------------------------------------------------- */
+
+static void configure(wh_http_server *srv)
+{
+    h2o_globalconf_t *g = &srv->config;
+    h2o_config_init(g);
+    g->server_name = h2o_iovec_init(H2O_STRLIT("wharf"));
+    g->http1.req_timeout = to_ms(srv->opts->request_timeout_ns);
+    g->http2.idle_timeout = to_ms(srv->opts->idle_timeout_ns);
+    /* h2o itself turns away bodies larger than every service accepts; the
+     * handler applies each service's own limit with an error id. */
+    size_t max = 1;
+    for (int i = 0; i < wh_host_app_nservices(srv->app); i++) {
+        uint64_t b = wh_host_service_conf_of(wh_host_app_service(srv->app, i))->limits.max_body;
+        if (b > max)
+            max = b;
+    }
+    g->max_request_entity_size = max;
+    h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    wh_http_handler_register(srv, h2o_config_register_path(host, "/", 0));
+}
+
+/* ---- Loops ---------------------------------------------------------------------- */
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    wh_http_loop *l = listener->data;
+    if (err)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock)   /* NULL: another loop took the connection first */
+        h2o_accept(&l->accept, sock);
+}
+
+static bool loop_init(wh_http_server *srv, wh_http_loop *l, int id)
+{
+    char err[256];
+    l->srv = srv;
+    l->id = id;
+    if (!(l->worker = wh_host_worker_new(srv->app, err, sizeof err))) {
+        wh_host_log("error", "msg=\"cannot start a worker\" error=\"%s\"", err);
+        return false;
+    }
+    int n = wh_host_app_nservices(srv->app);
+    int fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0 || !(l->queue_timeouts = calloc((size_t)n + 1, sizeof *l->queue_timeouts))) {
+        if (fd >= 0)
+            close(fd);
+        wh_host_log("error", "msg=\"cannot start a loop\" error=\"%s\"", strerror(errno));
+        return false;
+    }
+    h2o_context_init(&l->ctx, h2o_evloop_create(), &srv->config);
+    l->accept = (h2o_accept_ctx_t){ .ctx = &l->ctx, .hosts = srv->config.hosts,
+                                    .ssl_ctx = srv->ssl };
+    l->listener = h2o_evloop_socket_create(l->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    l->listener->data = l;
+    h2o_socket_read_start(l->listener, on_accept);
+    h2o_multithread_register_receiver(l->ctx.queue, &l->granted, wh_http_on_granted);
+    for (int i = 0; i < n; i++) {
+        uint64_t ns = wh_host_service_conf_of(wh_host_app_service(srv->app, i))->limits.queue_timeout_ns;
+        h2o_timeout_init(l->ctx.loop, &l->queue_timeouts[i], ns / 1000000);
+    }
+    l->ready = true;
+    return true;
+}
+
+static bool has_connections(wh_http_loop *l)
+{
+    return !h2o_linklist_is_empty(&l->ctx.http1._conns) ||
+           !h2o_linklist_is_empty(&l->ctx.http2._conns);
+}
+
+static void *loop_main(void *arg)
+{
+    wh_http_loop *l = arg;
+    while (!stopping(l->srv))
+        h2o_evloop_run(l->ctx.loop, LOOP_TICK_MS);
+    /* Stop accepting, ask HTTP/2 peers to go away, finish what is open. */
+    h2o_socket_read_stop(l->listener);
+    h2o_socket_close(l->listener);
+    l->listener = NULL;
+    h2o_context_request_shutdown(&l->ctx);
+    uint64_t deadline = wh_now_ns() + GRACE_NS;
+    while (has_connections(l) && wh_now_ns() < deadline)
+        h2o_evloop_run(l->ctx.loop, LOOP_TICK_MS);
+    return NULL;
+}
+
+/* Frees a loop that has stopped. With connections still open past the
+ * grace period h2o's context cannot be disposed safely; the process is
+ * about to exit, so it is left to the kernel. */
+static void loop_free(wh_http_loop *l)
+{
+    if (!l->ready)
+        return;
+    if (!has_connections(l)) {
+        int n = wh_host_app_nservices(l->srv->app);
+        h2o_multithread_unregister_receiver(l->ctx.queue, &l->granted);
+        for (int i = 0; i < n; i++)
+            h2o_timeout_dispose(l->ctx.loop, &l->queue_timeouts[i]);
+        h2o_evloop_t *loop = l->ctx.loop;
+        /* request_shutdown armed HTTP/2's 1 s GOAWAY follow-up; with no
+         * connection left it has nothing to do, and dispose wants every
+         * timeout empty. */
+        if (h2o_timeout_is_linked(&l->ctx.http2._graceful_shutdown_timeout))
+            h2o_timeout_unlink(&l->ctx.http2._graceful_shutdown_timeout);
+        h2o_context_dispose(&l->ctx);
+        h2o_evloop_destroy(loop);
+        wh_host_worker_free(l->worker);
+    }
+    free(l->queue_timeouts);
+}
+
+/* ---- Serving ------------------------------------------------------------------ */
+
+static int start_loops(wh_http_server *srv, const sigset_t *blocked)
+{
+    int started = 0;
+    for (; started < srv->nloops; started++) {
+        wh_http_loop *l = &srv->loops[started];
+        if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
+            break;
+    }
+    if (started < srv->nloops) {
+        wh_host_log("error", "msg=\"cannot start worker threads\"");
+        __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
+    } else {
+        int sig = 0;
+        sigwait(blocked, &sig);
+        wh_host_log("info", "msg=\"shutting down\" signal=%d", sig);
+        __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(srv->loops[i].thread, NULL);
+    return started == srv->nloops ? 0 : 1;
+}
+
+static bool server_open(wh_http_server *srv, char *shown, size_t len)
+{
+    if (!wh_http_router_init(&srv->router, srv->app) || !open_tls(srv) ||
+        !open_listener(srv, shown, len))
+        return false;
+    configure(srv);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    srv->nloops = srv->opts->workers > 0 ? srv->opts->workers : cores > 0 ? (int)cores : 1;
+    if (!(srv->loops = calloc((size_t)srv->nloops, sizeof *srv->loops)))
+        return false;
+    for (int i = 0; i < srv->nloops; i++)
+        if (!loop_init(srv, &srv->loops[i], i))
+            return false;
+    return true;
+}
+
+static void server_close(wh_http_server *srv)
+{
+    for (int i = 0; srv->loops && i < srv->nloops; i++)
+        loop_free(&srv->loops[i]);
+    free(srv->loops);
+    if (srv->config.hosts)
+        h2o_config_dispose(&srv->config);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    if (srv->ssl)
+        SSL_CTX_free(srv->ssl);
+    wh_http_router_free(&srv->router);
+}
+
+int wh_http_serve(wh_host_app *app, const wh_http_options *o)
+{
+    wh_http_server srv = { .app = app, .opts = o, .listen_fd = -1 };
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGTERM);
+    /* Blocked here, so every loop thread inherits the mask. */
+    pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    char shown[300];
+    int rc = 1;
+    if (server_open(&srv, shown, sizeof shown)) {
+        wh_host_log("info", "msg=listening addr=%s scheme=%s workers=%d services=%d",
+                    shown, srv.ssl ? "https" : "http", srv.nloops,
+                    wh_host_app_nservices(app));
+        rc = start_loops(&srv, &blocked);
+    }
+    server_close(&srv);
+    pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+    return rc;
+}
