@@ -34,6 +34,8 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 SPEC_SRC = $(wildcard tests/spec/*.c)
 
 .PHONY: all run examples test test-asan spec bench bench-plugin deps clean
+# Keep intermediate objects (test programs are built through a chain of rules).
+.SECONDARY:
 
 all: build/wharf build/libwharf.a
 

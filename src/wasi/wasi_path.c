@@ -453,8 +453,10 @@ static int path_open(wh_wasi_call *cx, const wharf_slot *a)
         return WH_E_FAULT;
     base &= d->inheriting;
     inh &= d->inheriting;
+    /* O_CREAT | O_EXCL never follows a final symlink (POSIX): EXIST. */
+    bool excl = (oflags & WH_O_CREAT) && (oflags & WH_O_EXCL);
     if ((e = at_path(cx, WH_A32(0), WH_R_PATH_OPEN, WH_A32(2), WH_A32(3),
-                     follow_flag(WH_A32(1)), &r)))
+                     excl ? 0 : follow_flag(WH_A32(1)), &r)))
         return e;
     int fl = open_flags(oflags, base, fdflags, r.slash, &e);
     int host = e ? -1 : openat(r.dirfd, r.name, fl, 0666);

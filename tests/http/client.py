@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""client.py: the raw-socket and load parts of tests/cli/serve.sh, which
+curl cannot do: pipelining, malformed and slow requests, many concurrent
+clients. Each subcommand prints one line that the shell test compares.
+
+    client.py pipeline PORT PATH N       N requests in one write; prints the
+                                         statuses and whether the bodies came
+                                         back in order
+    client.py malformed PORT             prints the status of a garbage request
+    client.py slow PORT                  sends half a request head and prints
+                                         how many seconds until the server
+                                         hung up ("open" if it did not in 30 s)
+    client.py load PORT THREADS N PATH...  THREADS keep-alive clients send N
+                                         requests each, cycling through the
+                                         PATHs; prints "STATUS:COUNT ..." sorted
+"""
+import socket
+import sys
+import threading
+import time
+
+HOST = "127.0.0.1"
+
+
+def read_response(f):
+    """One HTTP/1.1 response from a buffered socket file: (status, body)."""
+    line = f.readline()
+    if not line:
+        return None, b""
+    status = int(line.split()[1])
+    length = 0
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = h.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    return status, f.read(length)
+
+
+def pipeline(port, path, n):
+    s = socket.create_connection((HOST, port))
+    reqs = b"".join(
+        b"GET %s?i=%d HTTP/1.1\r\nHost: t\r\n\r\n" % (path.encode(), i)
+        for i in range(n))
+    s.sendall(reqs)
+    f = s.makefile("rb")
+    statuses, ordered = [], True
+    for i in range(n):
+        status, body = read_response(f)
+        statuses.append(str(status))
+        ordered = ordered and (b"QUERY_STRING=i=%d\n" % i) in body
+    print(" ".join(statuses), "in-order" if ordered else "OUT-OF-ORDER")
+
+
+def malformed(port):
+    s = socket.create_connection((HOST, port))
+    s.sendall(b"GARBAGE\x01 / NOT-HTTP\r\n\r\n")
+    status, _ = read_response(s.makefile("rb"))
+    print(status)
+
+
+def slow(port):
+    s = socket.create_connection((HOST, port))
+    s.sendall(b"GET /g/env HTTP/1.1\r\nHost: t\r\n")
+    start = time.monotonic()
+    s.settimeout(30)
+    try:
+        while s.recv(4096):
+            pass
+        print("closed after %d s" % round(time.monotonic() - start))
+    except socket.timeout:
+        print("open")
+    except ConnectionResetError:
+        print("closed after %d s" % round(time.monotonic() - start))
+
+
+def load(port, threads, n, paths):
+    counts, lock = {}, threading.Lock()
+
+    def client(k):
+        s = socket.create_connection((HOST, port))
+        f = s.makefile("rb")
+        for i in range(n):
+            path = paths[(k + i) % len(paths)]
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path.encode())
+            status, _ = read_response(f)
+            with lock:
+                counts[status] = counts.get(status, 0) + 1
+        s.close()
+
+    ts = [threading.Thread(target=client, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(" ".join("%s:%d" % (k, counts[k]) for k in sorted(counts, key=str)))
+
+
+def main():
+    cmd, port = sys.argv[1], int(sys.argv[2])
+    if cmd == "pipeline":
+        pipeline(port, sys.argv[3], int(sys.argv[4]))
+    elif cmd == "malformed":
+        malformed(port)
+    elif cmd == "slow":
+        slow(port)
+    elif cmd == "load":
+        load(port, int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:])
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
