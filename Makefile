@@ -8,6 +8,7 @@
 #   make spec SUITE=core   the official spec suite, per-file counts
 #   make bench       the shared guest benchmarks against other engines
 #   make bench-plugin  per-call overhead of plugin calls (bench/plugin_call.c)
+#   make bench-http    `wharf serve` requests/s under wrk (bench/http)
 #   make deps        installs the Debian packages the build and tests need
 
 CC      ?= cc
@@ -33,7 +34,7 @@ CLI_SRC  = $(wildcard src/cli/*.c src/http/*.c)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 SPEC_SRC = $(wildcard tests/spec/*.c)
 
-.PHONY: all run examples test test-asan spec bench bench-plugin deps clean
+.PHONY: all run examples test test-asan spec bench bench-plugin bench-http deps clean
 # Keep intermediate objects (test programs are built through a chain of rules).
 .SECONDARY:
 
@@ -152,6 +153,15 @@ build/bench/plugin_call: bench/plugin_call.c build/libwharf.a
 
 bench-plugin: build/bench/plugin_call build/plugin/basic.wasm
 	build/bench/plugin_call build/plugin/basic.wasm
+
+# `wharf serve` under wrk (static vs. function vs. WAGI), and what a fresh
+# instance per request costs without HTTP (bench/http, bench/instance.c).
+build/bench/instance: bench/instance.c build/libwharf.a
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -Iinclude $(FLAGS_release) -o $@ $^ $(LDLIBS)
+
+bench-http: deps build/wharf build/bench/instance examples
+	bench/http
 
 clean:
 	rm -rf build

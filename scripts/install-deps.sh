@@ -3,7 +3,8 @@
 # Idempotent: packages already present are skipped, so a second run is quick.
 set -eu
 PKGS="build-essential pkg-config wabt clang lld wasi-libc libclang-rt-14-dev-wasm32
- jq curl libcjson-dev libcurl4-openssl-dev libh2o-evloop-dev libyaml-dev wrk"
+ jq curl libcjson-dev libcurl4-openssl-dev libh2o-evloop-dev libyaml-dev wrk
+ nghttp2-client python3"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

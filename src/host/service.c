@@ -110,8 +110,8 @@ void wh_host_error(wh_host_worker *w, const wh_host_service *s, int status,
     *res = (wh_host_response){ .status = status };
     new_error_id(w, res->error_id);
     wh_host_log_quote(quoted, sizeof quoted, detail, strlen(detail));
-    wh_host_log("error", "id=%s service=%s status=%d error=%s", res->error_id,
-                s ? s->conf->name : "-", status, quoted);
+    wh_host_log(status >= 500 ? "error" : "warn", "id=%s service=%s status=%d error=%s",
+                res->error_id, s ? s->conf->name : "-", status, quoted);
 
     int n = snprintf(res->error_text, sizeof res->error_text, "%d %s: %s (error id %s)\n",
                      status, reason_phrase(status), reason, res->error_id);
@@ -140,13 +140,10 @@ void wh_host_fail_call(wh_host_worker *w, const wh_host_service *s,
                       res, "%s: %s", what, msg);
         return;
     }
-    if (err->status == WHARF_ERR_TRAP && err->func_index != WHARF_NO_FUNC) {
-        wh_host_error(w, s, 500, "the service failed", res, "%s: trap: %s (func %" PRIu32 ")",
-                      what, msg, err->func_index);
-        return;
-    }
+    /* The engine's trap message already names the function and offset. */
     wh_host_error(w, s, 500, "the service failed", res, "%s: %s: %s", what,
-                  wharf_status_name(err->status), msg);
+                  err->status == WHARF_ERR_TRAP ? "trap" : wharf_status_name(err->status),
+                  msg);
 }
 
 /* ---- Dispatch ------------------------------------------------------------------ */

@@ -118,7 +118,9 @@ static void split_authority(const wh_host_request *r, char *host, size_t hcap,
     size_t hlen = colon ? (size_t)(colon - a) : r->authority_len;
     snprintf(host, hcap, "%.*s", (int)hlen, hlen ? a : "localhost");
     size_t plen = colon ? (size_t)(end - colon - 1) : 0;
-    bool digits = plen > 0 && plen < 6 && strspn(colon + 1, "0123456789") >= plen;
+    bool digits = plen > 0 && plen < 6;
+    for (size_t i = 0; digits && i < plen; i++)
+        digits = colon[1 + i] >= '0' && colon[1 + i] <= '9';
     if (digits)
         snprintf(port, pcap, "%.*s", (int)plen, colon + 1);
     else

@@ -326,6 +326,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         req->res.reason = "OK";
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        H2O_STRLIT("text/plain"));
+        req->res.content_length = 3;
         h2o_send_inline(req, H2O_STRLIT("ok\n"));
         return 0;
     }

@@ -193,6 +193,28 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+/* Disposes the h2o side of a loop with no connection left. */
+static void loop_dispose(wh_http_loop *l)
+{
+    int n = wh_host_app_nservices(l->srv->app);
+    h2o_evloop_t *loop = l->ctx.loop;
+    h2o_multithread_queue_t *queue = l->ctx.queue;
+    h2o_multithread_unregister_receiver(queue, &l->granted);
+    for (int i = 0; i < n; i++)
+        h2o_timeout_dispose(loop, &l->queue_timeouts[i]);
+    /* request_shutdown armed HTTP/2's 1 s GOAWAY follow-up; with no
+     * connection left it has nothing to do, and dispose wants every
+     * timeout empty. */
+    if (h2o_timeout_is_linked(&l->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&l->ctx.http2._graceful_shutdown_timeout);
+    h2o_context_dispose(&l->ctx);
+    /* With evloop, h2o 2.2 destroys the context's queue but never frees
+     * its memory; its socket is closed on the next turn of the loop. */
+    free(queue);
+    h2o_evloop_run(loop, 0);
+    h2o_evloop_destroy(loop);
+}
+
 /* Frees a loop that has stopped. With connections still open past the
  * grace period h2o's context cannot be disposed safely; the process is
  * about to exit, so it is left to the kernel. */
@@ -200,19 +222,10 @@ static void loop_free(wh_http_loop *l)
 {
     if (!l->ready)
         return;
-    if (!has_connections(l)) {
-        int n = wh_host_app_nservices(l->srv->app);
-        h2o_multithread_unregister_receiver(l->ctx.queue, &l->granted);
-        for (int i = 0; i < n; i++)
-            h2o_timeout_dispose(l->ctx.loop, &l->queue_timeouts[i]);
-        h2o_evloop_t *loop = l->ctx.loop;
-        /* request_shutdown armed HTTP/2's 1 s GOAWAY follow-up; with no
-         * connection left it has nothing to do, and dispose wants every
-         * timeout empty. */
-        if (h2o_timeout_is_linked(&l->ctx.http2._graceful_shutdown_timeout))
-            h2o_timeout_unlink(&l->ctx.http2._graceful_shutdown_timeout);
-        h2o_context_dispose(&l->ctx);
-        h2o_evloop_destroy(loop);
+    if (has_connections(l)) {
+        wh_host_log("warn", "msg=\"connections still open at exit\" loop=%d", l->id);
+    } else {
+        loop_dispose(l);
         wh_host_worker_free(l->worker);
     }
     free(l->queue_timeouts);

@@ -72,7 +72,7 @@ typedef struct cond {
 typedef struct comp {
     wharf_module *m;
     const wh_allocator *al;
-    const int32_t *h;      /* handler offsets */
+    void *const *h;        /* handler addresses */
     wh_reader r;
     bool nomem;
     uint32_t off;          /* module offset of the current instruction */
@@ -217,13 +217,20 @@ static void patch(comp *c, uint32_t at, uint32_t v)
         c->code[at] = v;
 }
 
+static void put_ptr(comp *c, const void *p)
+{
+    uint64_t v = (uint64_t)(uintptr_t)p;
+    put(c, (uint32_t)v);
+    put(c, (uint32_t)(v >> 32));
+}
+
 /* Starts an instruction; returns its pc. Forgets the peephole state:
  * only the instruction emitted last may be rewritten. */
 static uint32_t op(comp *c, int iop)
 {
     uint32_t at = c->ncode;
     c->last_end = c->lc_end = NONE;
-    put(c, (uint32_t)c->h[iop]);
+    put_ptr(c, c->h[iop]);
     return at;
 }
 
@@ -248,12 +255,6 @@ static void label_here(comp *c)
     c->last_end = c->lc_end = NONE;
 }
 
-static void put_ptr(comp *c, const void *p)
-{
-    uint64_t v = (uint64_t)(uintptr_t)p;
-    put(c, (uint32_t)v);
-    put(c, (uint32_t)(v >> 32));
-}
 
 /* ---- The compile-time operand stack ------------------------------------- */
 
@@ -403,6 +404,13 @@ static void emit_moves(comp *c, const frame *f, uint32_t n)
     }
 }
 
+/* A branch offset: the byte distance from the offset unit `at` to pc `to`
+ * (interp.c adds it to the unit's address, in one instruction). */
+static uint32_t rel(uint32_t to, uint32_t at)
+{
+    return (to - at) * (uint32_t)sizeof(uint32_t);
+}
+
 /* Adds the offset unit `at` to f's chain of forward branches. */
 static void link_at(comp *c, frame *f, uint32_t at)
 {
@@ -418,7 +426,7 @@ static void resolve(comp *c, frame *f, uint32_t to)
     while (p && !c->nomem) {
         uint32_t at = p - 1;
         p = c->code[at];
-        c->code[at] = to - at;
+        c->code[at] = rel(to, at);
     }
     f->chain = 0;
 }
@@ -462,7 +470,7 @@ static void emit_branch(comp *c, frame *f)
     emit_moves(c, f, arity(f));
     if (f->kind == F_LOOP) {
         op(c, WH_IOP_BR_L);
-        put(c, f->label - c->ncode);
+        put(c, rel(f->label, c->ncode));
     } else {
         op(c, WH_IOP_BR);
         uint32_t at = c->ncode;
@@ -506,7 +514,7 @@ static void do_br_if(comp *c, uint32_t depth)
         bool loop = f->kind == F_LOOP;
         uint32_t at = cond_branch(c, k, false, loop);
         if (loop)
-            patch(c, at, f->label - at);
+            patch(c, at, rel(f->label, at));
         else
             link_at(c, f, at);
         return;
@@ -514,7 +522,7 @@ static void do_br_if(comp *c, uint32_t depth)
     /* Values must move first: skip over the moves when not taken. */
     uint32_t skip = cond_branch(c, k, true, false);
     emit_branch(c, f);
-    patch(c, skip, c->ncode - skip);
+    patch(c, skip, rel(c->ncode, skip));
     label_here(c);
 }
 
@@ -552,7 +560,7 @@ static void do_br_table(comp *c)
             nstubs++;
             emit_branch(c, frame_at(c, c->tmp[i]));
         }
-        patch(c, base + i, stub_depth[2 * s + 1] - (base + i));
+        patch(c, base + i, rel(stub_depth[2 * s + 1], base + i));
     }
 }
 
@@ -656,7 +664,7 @@ static void do_else(comp *c)
         put(c, 0);
         link_at(c, f, at);
     }
-    patch(c, f->else_at, c->ncode - f->else_at);
+    patch(c, f->else_at, rel(c->ncode, f->else_at));
     label_here(c);
     reset_stack(c, f, f->np, f->params);
     f->kind = F_ELSE;
@@ -678,7 +686,7 @@ static void do_end(comp *c)
         f->reached = true;
     }
     if (f->kind == F_IF) {            /* no else: false goes straight here */
-        patch(c, f->else_at, c->ncode - f->else_at);
+        patch(c, f->else_at, rel(c->ncode, f->else_at));
         f->reached = true;
     }
     if (f->kind == F_LOOP) {
@@ -745,7 +753,7 @@ static void do_binop(comp *c, int wop)
     put(c, as);
     put(c, bs);
     push(c, wh_opinfo_table[wop].r);
-    retargetable(c, at + 1);
+    retargetable(c, at + 2);
     if (cmp_cond[wop]) {
         c->lc = (cond){ (uint8_t)(cmp_cond[wop] - 1), imm, as, bs };
         c->lc_at = at;
@@ -778,7 +786,7 @@ static void do_unop(comp *c, int wop)
     put(c, a.home);
     put(c, as);
     push(c, wh_opinfo_table[wop].r);
-    retargetable(c, at + 1);
+    retargetable(c, at + 2);
     if (wop == WH_OP_I32_EQZ || wop == WH_OP_I64_EQZ) {
         c->lc = (cond){ wop == WH_OP_I32_EQZ ? COND_Z32 : COND_Z64, false, as, 0 };
         c->lc_at = at;
@@ -809,7 +817,7 @@ static void do_load(comp *c, int wop)
     put(c, as);
     put(c, offset);
     push(c, wh_opinfo_table[wop].r);
-    retargetable(c, at + 1);
+    retargetable(c, at + 2);
 }
 
 static void do_store(comp *c, int wop)
@@ -871,7 +879,7 @@ static void do_global_get(comp *c, uint32_t g)
     put(c, e->home);
     put(c, g);
     if (!wide)
-        retargetable(c, at + 1);
+        retargetable(c, at + 2);
 }
 
 static void do_global_set(comp *c, uint32_t g)
@@ -948,7 +956,7 @@ static void do_select(comp *c)
     put(c, bs);
     push(c, a.type);
     if (!wide)
-        retargetable(c, at + 1);
+        retargetable(c, at + 2);
 }
 
 /* Pops n operands into slots, in stack order. */
@@ -979,7 +987,7 @@ static void emit_generic(comp *c, int iop, bool traps, const uint32_t *imm,
         put(c, s[i]);
     if (rtype) {
         push(c, rtype);
-        retargetable(c, at + 1);
+        retargetable(c, at + 2);
     }
 }
 

@@ -232,12 +232,20 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 
 /* ---- The dispatch loop ------------------------------------------------- */
 
-#define DISPATCH() goto *(void *)((char *)&&L_UNREACHABLE + (int32_t)*ip)
-#define NEXT(n) do { ip += (n); DISPATCH(); } while (0)
+#define DISPATCH()                                                       \
+    do {                                                                 \
+        void *h_;                                                        \
+        memcpy(&h_, ip, sizeof h_);                                      \
+        goto *h_;                                                        \
+    } while (0)
+/* Units 0-1 of an instruction hold its handler; U(k) is operand k. NEXT
+ * and JUMP count operands the same way. */
+#define U(k) ip[(k) + 1]
+#define NEXT(n) do { ip += (n) + 1; DISPATCH(); } while (0)
 #define TRAP(code) do { trap = (code); goto trapped; } while (0)
 
 /* Operand k of the current instruction, as a slot and typed. */
-#define S(k) fp[ip[k]]
+#define S(k) fp[U(k)]
 #define U32(k) ((uint32_t)S(k))
 #define U64(k) ((uint64_t)S(k))
 #define F32(k) f32_of(U32(k))
@@ -247,13 +255,15 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define PUTF32(k, v) (S(k) = f32_bits(v))
 #define PUTF64(k, v) (S(k) = f64_bits(v))
 
-/* Taking the branch whose offset is operand k; a backward branch to a loop
- * header charges the loop's cost, stored just before the header. */
-#define JUMP(k) do { ip += (k) + (int32_t)ip[k]; DISPATCH(); } while (0)
+/* Taking the branch whose offset (in bytes, from the unit holding it) is
+ * operand k; a backward branch to a loop header charges the loop's cost,
+ * stored just before the header. */
+#define JUMP_TO(k) (ip = (const uint32_t *)((const char *)&U(k) + (int32_t)U(k)))
+#define JUMP(k) do { JUMP_TO(k); DISPATCH(); } while (0)
 #define JUMP_LOOP(k)                                                     \
     do {                                                                 \
-        ip += (k) + (int32_t)ip[k];                                      \
-        if (WH_UNLIKELY((ex->ticks -= (int32_t)ip[-1]) < 0))             \
+        JUMP_TO(k);                                                      \
+        if (WH_UNLIKELY((ticks -= (int32_t)ip[-1]) < 0))                 \
             goto limits;                                                 \
         DISPATCH();                                                      \
     } while (0)
@@ -263,10 +273,10 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define H_BIN(name, GET, PUT, expr) \
     L_##name: { __auto_type a = GET(2); __auto_type b = GET(3); PUT(1, expr); NEXT(4); }
 #define H_BINI32(name, expr) H_BIN(name, U32, PUT32, expr)                \
-    L_##name##_I: { uint32_t a = U32(2), b = ip[3]; PUT32(1, expr); NEXT(4); }
+    L_##name##_I: { uint32_t a = U32(2), b = U(3); PUT32(1, expr); NEXT(4); }
 #define H_BINI64(name, expr) H_BIN(name, U64, PUT64, expr)                \
     L_##name##_I: {                                                      \
-        uint64_t a = U64(2), b = (uint64_t)(int64_t)(int32_t)ip[3];      \
+        uint64_t a = U64(2), b = (uint64_t)(int64_t)(int32_t)U(3);      \
         PUT64(1, expr); NEXT(4);                                         \
     }
 /* A compare: the value form (d, a, b) and the fused branches (a, b, off);
@@ -278,8 +288,8 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
     L_BR_##name##_L: { T a = GET(1), b = GET(2); if (expr) JUMP_LOOP(3); NEXT(4); } \
     L_BR_##name##_I: { T a = GET(1), b = IMM(2); if (expr) JUMP(3); NEXT(4); } \
     L_BR_##name##_I_L: { T a = GET(1), b = IMM(2); if (expr) JUMP_LOOP(3); NEXT(4); }
-#define IMM32(k) ip[k]
-#define IMM64(k) ((uint64_t)(int64_t)(int32_t)ip[k])
+#define IMM32(k) U(k)
+#define IMM64(k) ((uint64_t)(int64_t)(int32_t)U(k))
 #define H_CMP32(name, expr) H_CMP(name, uint32_t, U32, IMM32, expr)
 #define H_CMP64(name, expr) H_CMP(name, uint64_t, U64, IMM64, expr)
 #define H_BRC(name, cond)                                                \
@@ -290,7 +300,7 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
  * 64-bit sum against the current size (spec 4.4.7). */
 #define H_LOAD(name, T, N)                                               \
     L_##name: {                                                          \
-        uint64_t ea = (uint64_t)U32(2) + ip[3];                          \
+        uint64_t ea = (uint64_t)U32(2) + U(3);                          \
         T v;                                                             \
         if (WH_UNLIKELY(ea + N > msize))                                 \
             TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
@@ -300,7 +310,7 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
     }
 #define H_STORE(name, T, N)                                              \
     L_##name: {                                                          \
-        uint64_t ea = (uint64_t)U32(1) + ip[3];                          \
+        uint64_t ea = (uint64_t)U32(1) + U(3);                          \
         T v = (T)S(2);                                                   \
         if (WH_UNLIKELY(ea + N > msize))                                 \
             TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
@@ -324,10 +334,10 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
  * and noinline keep one copy of the labels the offsets refer to. */
 __attribute__((noinline, noclone))
 static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
-                        const int32_t **table)
+                        void *const **table)
 {
-    static const int32_t handlers[WH_IOP_COUNT_] = {
-#define H(name) [WH_IOP_##name] = (int32_t)(&&L_##name - &&L_UNREACHABLE),
+    static void *const handlers[WH_IOP_COUNT_] = {
+#define H(name) [WH_IOP_##name] = &&L_##name,
 #define IOP(name, units) H(name)
 #define UNOP(name) H(name)
 #define BINOP(name) H(name)
@@ -351,6 +361,8 @@ static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
     uint64_t msize = mem ? mem->size : 0;
     wharf_global **globals = inst->globals;
     const uint32_t depth0 = ex->depth;
+    int64_t ticks = ex->ticks;      /* in a register; ex->ticks is synced
+                                       around every call out of this loop */
     const wh_compiled *cur = NULL, *callee = entry->code;
     wharf_slot *fp = NULL, *nfp = sp, *rec;
     const uint32_t *ip = NULL, *rip = NULL;
@@ -374,7 +386,7 @@ call:
     fp = nfp;
     cur = callee;
     ip = callee->code;
-    if (WH_UNLIKELY((ex->ticks -= callee->cost) < 0))
+    if (WH_UNLIKELY((ticks -= callee->cost) < 0))
         goto limits;
     DISPATCH();
 
@@ -390,7 +402,9 @@ ret:
     DISPATCH();
 
 limits:
+    ex->ticks = ticks;
     st = wh_rt_check_limits(ex);
+    ticks = ex->ticks;
     if (st != WHARF_OK)
         goto out;
     DISPATCH();
@@ -402,14 +416,15 @@ trapped:
         st = wh_rt_trap(ex, trap, entry, WHARF_NO_OFFSET);
 out:
     ex->depth = depth0;
+    ex->ticks = ticks;
     return st;
 
     /* ---- Control ---- */
 L_UNREACHABLE:
     TRAP(WHARF_TRAP_UNREACHABLE);
 L_TICK:
-    if (WH_UNLIKELY((ex->ticks -= (int32_t)ip[1]) < 0)) {
-        ip += 2;
+    if (WH_UNLIKELY((ticks -= (int32_t)U(1)) < 0)) {
+        ip += 3;
         goto limits;
     }
     NEXT(2);
@@ -418,46 +433,50 @@ L_BR:
 L_BR_L:
     JUMP_LOOP(1);
 L_BR_TABLE: {
-    uint32_t i = U32(1), n = ip[2];
+    uint32_t i = U32(1), n = U(2);
     if (i > n)
         i = n;
     JUMP(3 + i);
 }
 L_RET:
-    rec = fp + ip[1];
+    rec = fp + U(1);
     goto ret;
 L_RET1:
     fp[0] = S(1);
-    rec = fp + ip[2];
+    rec = fp + U(2);
     goto ret;
 L_CALL:
-    memcpy(&callee, ip + 2, sizeof callee);
-    nfp = fp + ip[1];
-    rip = ip + 4;
+    memcpy(&callee, &U(2), sizeof callee);
+    nfp = fp + U(1);
+    rip = ip + 5;
     goto call;
 L_CALL_IMPORT:
-    st = wh_rt_invoke(ex, inst->funcs[ip[2]], fp + ip[1]);
+    ex->ticks = ticks;
+    st = wh_rt_invoke(ex, inst->funcs[U(2)], fp + U(1));
+    ticks = ex->ticks;
     if (st != WHARF_OK)
         goto out;
     msize = mem ? mem->size : 0;   /* the callee may have grown it */
     NEXT(3);
 L_CALL_INDIRECT: {
-    wharf_table *t = inst->tables[ip[3]];
+    wharf_table *t = inst->tables[U(3)];
     uint32_t i = U32(4);
     if (WH_UNLIKELY(i >= t->size))
         TRAP(WHARF_TRAP_TABLE_OOB);
     wharf_func *g = t->elems[i];
     if (WH_UNLIKELY(!g))
         TRAP(WHARF_TRAP_UNINIT_ELEMENT);
-    if (WH_UNLIKELY(!type_matches(g->type, &inst->module->types[ip[2]])))
+    if (WH_UNLIKELY(!type_matches(g->type, &inst->module->types[U(2)])))
         TRAP(WHARF_TRAP_INDIRECT_MISMATCH);
     if (g->inst == inst && g->code) {
         callee = g->code;
-        nfp = fp + ip[1];
-        rip = ip + 5;
+        nfp = fp + U(1);
+        rip = ip + 6;
         goto call;
     }
-    st = wh_rt_invoke(ex, g, fp + ip[1]);
+    ex->ticks = ticks;
+    st = wh_rt_invoke(ex, g, fp + U(1));
+    ticks = ex->ticks;
     if (st != WHARF_OK)
         goto out;
     msize = mem ? mem->size : 0;
@@ -469,15 +488,15 @@ L_MOV:
     S(1) = S(2);
     NEXT(3);
 L_MOV2:
-    fp[ip[1]] = fp[ip[2]];
-    fp[ip[1] + 1] = fp[ip[2] + 1];
+    fp[U(1)] = fp[U(2)];
+    fp[U(1) + 1] = fp[U(2) + 1];
     NEXT(3);
 L_CONST32:
-    S(1) = ip[2];
+    S(1) = U(2);
     NEXT(3);
 L_CONST64: {
     uint64_t v;
-    memcpy(&v, ip + 2, 8);
+    memcpy(&v, &U(2), 8);
     S(1) = v;
     NEXT(4);
 }
@@ -485,27 +504,27 @@ L_SELECT:
     S(1) = U32(2) ? S(3) : S(4);
     NEXT(5);
 L_SELECT2: {
-    uint32_t from = U32(2) ? ip[3] : ip[4];
-    fp[ip[1]] = fp[from];
-    fp[ip[1] + 1] = fp[from + 1];
+    uint32_t from = U32(2) ? U(3) : U(4);
+    fp[U(1)] = fp[from];
+    fp[U(1) + 1] = fp[from + 1];
     NEXT(5);
 }
 L_GLOBAL_GET:
-    S(1) = globals[ip[2]]->val[0];
+    S(1) = globals[U(2)]->val[0];
     NEXT(3);
 L_GLOBAL_SET:
-    globals[ip[1]]->val[0] = S(2);
+    globals[U(1)]->val[0] = S(2);
     NEXT(3);
 L_GLOBAL_GET2:
-    fp[ip[1]] = globals[ip[2]]->val[0];
-    fp[ip[1] + 1] = globals[ip[2]]->val[1];
+    fp[U(1)] = globals[U(2)]->val[0];
+    fp[U(1) + 1] = globals[U(2)]->val[1];
     NEXT(3);
 L_GLOBAL_SET2:
-    globals[ip[1]]->val[0] = fp[ip[2]];
-    globals[ip[1]]->val[1] = fp[ip[2] + 1];
+    globals[U(1)]->val[0] = fp[U(2)];
+    globals[U(1)]->val[1] = fp[U(2) + 1];
     NEXT(3);
 L_REF_FUNC:
-    S(1) = (wharf_slot)(uintptr_t)inst->funcs[ip[2]];
+    S(1) = (wharf_slot)(uintptr_t)inst->funcs[U(2)];
     NEXT(3);
 
     /* ---- Memory and tables ---- */
@@ -519,11 +538,11 @@ L_MEMORY_GROW: {
     NEXT(3);
 }
 L_MEMORY_INIT:
-    if ((trap = memory_init(inst, ip[1], U32(2), U32(3), U32(4))))
+    if ((trap = memory_init(inst, U(1), U32(2), U32(3), U32(4))))
         goto trapped;
     NEXT(5);
 L_DATA_DROP:
-    inst->data_dropped[ip[1]] = 1;
+    inst->data_dropped[U(1)] = 1;
     NEXT(2);
 L_MEMORY_COPY:
     if ((trap = memory_copy(mem, U32(1), U32(2), U32(3))))
@@ -534,7 +553,7 @@ L_MEMORY_FILL:
         goto trapped;
     NEXT(4);
 L_TABLE_GET: {
-    wharf_table *t = inst->tables[ip[2]];
+    wharf_table *t = inst->tables[U(2)];
     uint32_t i = U32(3);
     if (WH_UNLIKELY(i >= t->size))
         TRAP(WHARF_TRAP_TABLE_OOB);
@@ -542,7 +561,7 @@ L_TABLE_GET: {
     NEXT(4);
 }
 L_TABLE_SET: {
-    wharf_table *t = inst->tables[ip[1]];
+    wharf_table *t = inst->tables[U(1)];
     uint32_t i = U32(2);
     if (WH_UNLIKELY(i >= t->size))
         TRAP(WHARF_TRAP_TABLE_OOB);
@@ -550,25 +569,25 @@ L_TABLE_SET: {
     NEXT(4);
 }
 L_TABLE_SIZE:
-    PUT32(1, inst->tables[ip[2]]->size);
+    PUT32(1, inst->tables[U(2)]->size);
     NEXT(3);
 L_TABLE_GROW:
-    PUT32(1, wh_rt_table_grow(inst->tables[ip[2]], U32(4), (void *)(uintptr_t)S(3)));
+    PUT32(1, wh_rt_table_grow(inst->tables[U(2)], U32(4), (void *)(uintptr_t)S(3)));
     NEXT(5);
 L_TABLE_FILL:
-    if ((trap = table_fill(inst->tables[ip[1]], U32(2), (void *)(uintptr_t)S(3), U32(4))))
+    if ((trap = table_fill(inst->tables[U(1)], U32(2), (void *)(uintptr_t)S(3), U32(4))))
         goto trapped;
     NEXT(5);
 L_TABLE_COPY:
-    if ((trap = table_copy(inst->tables[ip[1]], inst->tables[ip[2]], U32(3), U32(4), U32(5))))
+    if ((trap = table_copy(inst->tables[U(1)], inst->tables[U(2)], U32(3), U32(4), U32(5))))
         goto trapped;
     NEXT(6);
 L_TABLE_INIT:
-    if ((trap = table_init(inst, ip[1], ip[2], U32(3), U32(4), U32(5))))
+    if ((trap = table_init(inst, U(1), U(2), U32(3), U32(4), U32(5))))
         goto trapped;
     NEXT(6);
 L_ELEM_DROP:
-    inst->elem_dropped[ip[1]] = 1;
+    inst->elem_dropped[U(1)] = 1;
     NEXT(2);
 
     /* ---- Branches on one value ---- */
@@ -791,9 +810,9 @@ wharf_status wh_interp_call(wh_exec *ex, wharf_func *f, wharf_slot *sp)
     return run(ex, f, sp, NULL);
 }
 
-const int32_t *wh_interp_handlers(void)
+void *const *wh_interp_handlers(void)
 {
-    const int32_t *t = NULL;
+    void *const *t = NULL;
     run(NULL, NULL, NULL, &t);
     return t;
 }

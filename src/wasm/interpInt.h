@@ -60,9 +60,9 @@ struct wh_compiled {
     const wh_trapsite *traps;
 };
 
-/* The handler of each internal op as an offset from the dispatch loop's
- * base label (process-wide constants, so compiled code is shareable).
- * Thread-safe. */
-const int32_t *wh_interp_handlers(void);
+/* The handler address of each internal op (labels in the dispatch loop:
+ * process-wide constants, so compiled code stays shareable between
+ * threads). Thread-safe. */
+void *const *wh_interp_handlers(void);
 
 #endif /* WH_INTERP_INT_H */

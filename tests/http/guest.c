@@ -1,7 +1,7 @@
 /* guest.c: the WAGI guest of tests/cli/serve.sh. What it does depends on
  * the request's PATH_INFO (the part after its route's prefix):
  *
- *   /env        prints argv, then every environment variable, one a line
+ *   /env[/...]  prints argv, then every environment variable, one a line
  *   /echo       copies stdin (the request body) to the response
  *   /status     Status, Location and extra headers from the query string
  *   /state      counts calls in a global: always 1 in a fresh instance
@@ -84,10 +84,10 @@ static int spin(long ms)
 static int hog(void)
 {
     for (;;) {
-        char *p = malloc(1 << 20);
+        volatile char *p = malloc(1 << 20);
         if (!p)
             abort();
-        memset(p, 1, 1 << 20);
+        p[0] = 1;
     }
 }
 
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 {
     const char *p = getenv("PATH_INFO");
     p = p ? p : "";
-    if (!strcmp(p, "/env")) return env(argc, argv);
+    if (!strncmp(p, "/env", 4) && (p[4] == '\0' || p[4] == '/')) return env(argc, argv);
     if (!strcmp(p, "/echo")) return echo();
     if (!strcmp(p, "/status")) return status();
     if (!strcmp(p, "/state")) { text(); printf("calls %d\n", ++counter); return 0; }
