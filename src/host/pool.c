@@ -125,7 +125,9 @@ bool wh_host_pool_reserve(wh_host_worker *w, size_t len)
     return true;
 }
 
-/* Reads the pipe until it is empty; bytes past `room` are dropped. */
+/* Reads the pipe until it is empty; bytes past `room` are dropped. The
+ * guest has finished writing, so a short read means the pipe is empty:
+ * most requests cost one read(2) per pipe. */
 static size_t drain(int fd, uint8_t *buf, size_t room, size_t *total)
 {
     uint8_t sink[4096];
@@ -133,7 +135,8 @@ static size_t drain(int fd, uint8_t *buf, size_t room, size_t *total)
     *total = 0;
     for (;;) {
         bool keep = kept < room;
-        ssize_t n = keep ? read(fd, buf + kept, room - kept) : read(fd, sink, sizeof sink);
+        size_t want = keep ? room - kept : sizeof sink;
+        ssize_t n = read(fd, keep ? buf + kept : sink, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -141,6 +144,8 @@ static size_t drain(int fd, uint8_t *buf, size_t room, size_t *total)
         *total += (size_t)n;
         if (keep)
             kept += (size_t)n;
+        if ((size_t)n < want)
+            return kept;
     }
 }
 

@@ -418,9 +418,10 @@ static wharf_status open_fds(wh_wasi *w, const wh_wasi_config *cfg,
                              wharf_error *err)
 {
     int std[3] = { cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd };
-    w->nfds = 3 + (uint32_t)(cfg->npreopens > 0 ? cfg->npreopens : 0);
-    if (!(w->fds = calloc(w->nfds, sizeof *w->fds)))
+    uint32_t n = 3 + (uint32_t)(cfg->npreopens > 0 ? cfg->npreopens : 0);
+    if (!(w->fds = calloc(n, sizeof *w->fds)))
         return WHARF_ERR_NOMEM;
+    w->nfds = n;
     for (uint32_t i = 0; i < w->nfds; i++)
         w->fds[i].host = -1;
     for (uint32_t i = 0; i < 3; i++) {

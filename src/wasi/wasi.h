@@ -24,11 +24,17 @@ typedef struct wh_wasi_config {
     int nenv;
     const wh_wasi_preopen *preopens;
     int npreopens;
-    int stdin_fd, stdout_fd, stderr_fd;  /* host fds for guest 0, 1, 2 */
+    /* Host fds for guest 0, 1, 2. Each is duplicated (close-on-exec), so
+     * the guest closing its fd never closes the embedder's; a negative
+     * value leaves that guest fd closed. */
+    int stdin_fd, stdout_fd, stderr_fd;
 } wh_wasi_config;
 
 /* Creates the WASI state; copies everything in `cfg`. Opens the preopened
- * directories (an error names the one that failed). */
+ * directories as guest fds 3, 4, ... in order (an error names the one that
+ * failed: WHARF_ERR_ARG with the host's reason; or WHARF_ERR_NOMEM). A
+ * preopen with a NULL guest_path is named by its host path. The guest can
+ * reach nothing outside the preopens: see docs/wasi.md. */
 wharf_status wh_wasi_new(const wh_wasi_config *cfg, WHARF_OWN wh_wasi **out,
                          wharf_error *err);
 void wh_wasi_free(WHARF_OWN wh_wasi *w);
@@ -36,7 +42,8 @@ void wh_wasi_free(WHARF_OWN wh_wasi *w);
 /* Defines every wasi_snapshot_preview1 function into `l`, bound to `w`. */
 wharf_status wh_wasi_define(wh_wasi *w, wharf_linker *l);
 
-/* The exit code the guest passed to proc_exit (0 if it returned). */
+/* The exit code the guest passed to proc_exit (0 if it returned). Codes
+ * of 126 and more are refused with a trap, as wasmtime does. */
 int wh_wasi_exit_code(const wh_wasi *w);
 
 #endif /* WH_WASI_H */

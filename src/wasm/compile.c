@@ -93,6 +93,7 @@ typedef struct comp {
     int32_t func_cost;
 
     /* Peephole state, valid only while ncode equals the recorded end. */
+    uint32_t prev_at;      /* start of the last instruction; NONE at labels */
     uint32_t last_end, last_dst;
     uint32_t lc_end, lc_at, lc_dst;
     cond lc;
@@ -150,6 +151,11 @@ static const uint8_t cmp_cond[WH_OP_COUNT_] = {
 static const uint16_t mem_iop[WH_OP_COUNT_] = {
 #define LOAD(name, t, n) [WH_OP_##name] = WH_IOP_##name + 1,
 #define STORE(name, t, n) LOAD(name, t, n)
+#include "iops.def"
+};
+/* Loads with the address add fused: [op][imm] */
+static const uint16_t load_fused[WH_OP_COUNT_][2] = {
+#define LOAD(name, t, n) [WH_OP_##name] = { WH_IOP_##name##_AA, WH_IOP_##name##_AI },
 #include "iops.def"
 };
 
@@ -230,8 +236,20 @@ static uint32_t op(comp *c, int iop)
 {
     uint32_t at = c->ncode;
     c->last_end = c->lc_end = NONE;
+    c->prev_at = at;
     put_ptr(c, c->h[iop]);
     return at;
+}
+
+/* Whether the last instruction is `iop`, `units` long and not behind a
+ * label, so that it may be rewritten. */
+static bool prev_is(const comp *c, int iop, uint32_t units)
+{
+    void *h;
+    if (c->prev_at == NONE || c->prev_at + units != c->ncode)
+        return false;
+    memcpy(&h, c->code + c->prev_at, sizeof h);
+    return h == c->h[iop];
 }
 
 /* Records that the instruction at `at` may trap, for trap offsets. */
@@ -252,7 +270,7 @@ static void retargetable(comp *c, uint32_t dst)
 /* Places a label here: nothing before it may be rewritten any more. */
 static void label_here(comp *c)
 {
-    c->last_end = c->lc_end = NONE;
+    c->last_end = c->lc_end = c->prev_at = NONE;
 }
 
 
@@ -310,7 +328,15 @@ static void move_to(comp *c, uint32_t dst, const entry *e)
     uint32_t src = e->kind == E_LOCAL ? e->local : e->home;
     if (src == dst)
         return;
-    op(c, e->nslots == 2 ? WH_IOP_MOV2 : WH_IOP_MOV);
+    if (e->nslots == 1 && prev_is(c, WH_IOP_MOV, 4)) {
+        uint32_t at = c->prev_at;        /* two moves in one dispatch */
+        c->ncode = at;
+        put_ptr(c, c->h[WH_IOP_MOV_MOV]);
+        c->ncode = at + 4;
+        c->prev_at = at;
+    } else {
+        op(c, e->nslots == 2 ? WH_IOP_MOV2 : WH_IOP_MOV);
+    }
     put(c, dst);
     put(c, src);
 }
@@ -805,16 +831,40 @@ static void retype(comp *c, uint8_t type)
         e->k &= UINT32_MAX;
 }
 
+/* When the last instruction is the i32.add computing address a, takes it
+ * back and returns its destination and operands, for a fused load. */
+static bool take_address_add(comp *c, const entry *a, uint32_t opd[3], bool *imm)
+{
+    *imm = prev_is(c, WH_IOP_I32_ADD_I, 5);
+    if (!*imm && !prev_is(c, WH_IOP_I32_ADD, 5))
+        return false;
+    uint32_t at = c->prev_at;
+    uint32_t slot = a->kind == E_TEMP ? a->home : a->kind == E_LOCAL ? a->local : NONE;
+    if (c->code[at + 2] != slot)
+        return false;
+    memcpy(opd, c->code + at + 2, 3 * sizeof *opd);
+    c->ncode = at;
+    return true;
+}
+
 static void do_load(comp *c, int wop)
 {
     wh_rd_u32(&c->r);                      /* alignment: a hint */
-    uint32_t offset = wh_rd_u32(&c->r);
+    uint32_t offset = wh_rd_u32(&c->r), add[3], at;
+    bool imm;
     entry a = pop(c);
-    uint32_t as = slot_of(c, &a);
-    uint32_t at = op(c, mem_iop[wop] - 1);
+    if (take_address_add(c, &a, add, &imm)) {
+        at = op(c, load_fused[wop][imm]);
+        put(c, a.home);
+        for (int i = 0; i < 3; i++)
+            put(c, add[i]);
+    } else {
+        uint32_t as = slot_of(c, &a);
+        at = op(c, mem_iop[wop] - 1);
+        put(c, a.home);
+        put(c, as);
+    }
     site(c, at);
-    put(c, a.home);
-    put(c, as);
     put(c, offset);
     push(c, wh_opinfo_table[wop].r);
     retargetable(c, at + 2);

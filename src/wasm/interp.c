@@ -298,15 +298,28 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 
 /* Loads and stores: effective address = i32 operand + offset, checked as a
  * 64-bit sum against the current size (spec 4.4.7). */
-#define H_LOAD(name, T, N)                                               \
-    L_##name: {                                                          \
-        uint64_t ea = (uint64_t)U32(2) + U(3);                          \
+#define LOAD_AT(ea, T, N, k)                                             \
+    do {                                                                 \
         T v;                                                             \
-        if (WH_UNLIKELY(ea + N > msize))                                 \
+        if (WH_UNLIKELY((ea) + N > msize))                               \
             TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
-        memcpy(&v, mbase + ea, N);                                       \
+        memcpy(&v, mbase + (ea), N);                                     \
         S(1) = (uint64_t)v;                                              \
-        NEXT(4);                                                         \
+        NEXT(k);                                                         \
+    } while (0)
+/* The fused forms first write the i32.add's sum (wrapping at 32 bits, as
+ * the add would) to s, where a later instruction may read it. */
+#define H_LOAD(name, T, N)                                               \
+    L_##name: LOAD_AT((uint64_t)U32(2) + U(3), T, N, 4);                 \
+    L_##name##_AA: {                                                     \
+        uint32_t sum = U32(3) + U32(4);                                  \
+        PUT32(2, sum);                                                   \
+        LOAD_AT((uint64_t)sum + U(5), T, N, 6);                          \
+    }                                                                    \
+    L_##name##_AI: {                                                     \
+        uint32_t sum = U32(3) + U(4);                                    \
+        PUT32(2, sum);                                                   \
+        LOAD_AT((uint64_t)sum + U(5), T, N, 6);                          \
     }
 #define H_STORE(name, T, N)                                              \
     L_##name: {                                                          \
@@ -345,7 +358,7 @@ static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
 #define CMP(name, inv) H(name) H(name##_I) H(BR_##name) H(BR_##name##_L) \
     H(BR_##name##_I) H(BR_##name##_I_L)
 #define BRC(name) H(BR_##name) H(BR_##name##_L)
-#define LOAD(name, t, n) H(name)
+#define LOAD(name, t, n) H(name) H(name##_AA) H(name##_AI)
 #define STORE(name, t, n) H(name)
 #include "iops.def"
 #undef H
@@ -487,6 +500,10 @@ L_CALL_INDIRECT: {
 L_MOV:
     S(1) = S(2);
     NEXT(3);
+L_MOV_MOV:
+    S(1) = S(2);
+    S(3) = S(4);
+    NEXT(5);
 L_MOV2:
     fp[U(1)] = fp[U(2)];
     fp[U(1) + 1] = fp[U(2) + 1];

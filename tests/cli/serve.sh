@@ -8,10 +8,14 @@
 # ids in responses and the log, HTTP/1.1 keep-alive and pipelining,
 # HTTP/2 cleartext and over TLS, and a clean stop on SIGTERM.
 . tests/cli/harness.inc
-HT=$BUILD/http-tests
+# A directory per run, so that two runs at once (two `make test`s) never
+# share logs; kept when something failed.
+HT=$BUILD/http-tests/run.$$
+OUT=$HT                     # where harness.inc's check() keeps its files
 mkdir -p "$HT"
 pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done' EXIT
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done
+      [ "$failed" = 0 ] && rm -rf "$HT"' EXIT
 
 # ---- Guests ----------------------------------------------------------------
 clang --target=wasm32-wasi -O1 -o "$HT/guest.wasm" tests/http/guest.c ||
@@ -152,6 +156,7 @@ services:
   deep:
     module: guest.wasm
     routes: [/g/deep/...]
+    dirs: { /data: data }
   exact:
     module: guest.wasm
     routes: [/x/exact]
@@ -183,6 +188,8 @@ services:
     routes: [/fr/...]
     instances: { reuse: 100 }
 EOF
+mkdir -p "$HT/data"
+echo "hello from a preopened directory" >"$HT/data/hello.txt"
 start main --workers 4 "$HT/serve.yaml" || finish
 
 # WAGI: CGI variables, argv, stdin, the service's own environment.
@@ -205,6 +212,8 @@ req "wagi status" 418 '^status 418$' "$(URL '/g/status?code=418')"
 header "wagi guest header" '^x-guest: yes'
 req "wagi location" 302 '' "$(URL '/g/status?redirect=1')"
 header "wagi location" '^location: /elsewhere'
+req "preopened dir" 200 '^hello from a preopened directory$' "$(URL /g/deep/read)"
+req "no dirs, no files" 404 '' "$(URL /g/read)"
 req "exact route" 200 '^path $' "$(URL /x/exact)"
 req "exact route only" 404 '' "$(URL /x/exact/more)"
 req "no route" 404 '' "$(URL /nowhere)"
@@ -277,9 +286,12 @@ req "http/2 error" 504 'out of time' --http2-prior-knowledge "$(URL /s/loop)"
 # A slow client is cut off after request_timeout (1 s) while others are served.
 python3 tests/http/client.py slow "$port" >"$HT/slow" &
 slowpid=$!
-req "served beside a slow client" 200 '' "$(URL /g/env)"
-wait "$slowpid"
-grep -Eq '^closed after [12] s$' "$HT/slow" && pass || fail "slow client: $(cat "$HT/slow")"
+python3 tests/http/client.py slow "$port" body >"$HT/slowbody" &
+slowbody=$!
+req "served beside slow clients" 200 '' "$(URL /g/env)"
+wait "$slowpid" "$slowbody"
+grep -Eq '^closed after [1-3] s$' "$HT/slow" && pass || fail "slow head: $(cat "$HT/slow")"
+grep -Eq '^closed after [1-3] s$' "$HT/slowbody" && pass || fail "slow body: $(cat "$HT/slowbody")"
 
 # Concurrency: one slot and one queue place; the third request gets 503.
 curl -s -o "$HT/n1" -w '%{http_code}' --max-time 30 "$(URL '/n/spin?ms=1500')" >"$HT/n1.code" &

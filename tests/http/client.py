@@ -7,9 +7,11 @@ clients. Each subcommand prints one line that the shell test compares.
                                          statuses and whether the bodies came
                                          back in order
     client.py malformed PORT             prints the status of a garbage request
-    client.py slow PORT                  sends half a request head and prints
-                                         how many seconds until the server
-                                         hung up ("open" if it did not in 30 s)
+    client.py slow PORT [body]           sends half a request head (or a whole
+                                         head and a tenth of its body) and
+                                         prints how many seconds until the
+                                         server hung up ("open" if it did not
+                                         in 30 s)
     client.py load PORT THREADS N PATH...  THREADS keep-alive clients send N
                                          requests each, cycling through the
                                          PATHs; prints "STATUS:COUNT ..." sorted
@@ -61,9 +63,12 @@ def malformed(port):
     print(status)
 
 
-def slow(port):
+def slow(port, body):
     s = socket.create_connection((HOST, port))
-    s.sendall(b"GET /g/env HTTP/1.1\r\nHost: t\r\n")
+    if body:
+        s.sendall(b"POST /g/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789")
+    else:
+        s.sendall(b"GET /g/env HTTP/1.1\r\nHost: t\r\n")
     start = time.monotonic()
     s.settimeout(30)
     try:
@@ -105,7 +110,7 @@ def main():
     elif cmd == "malformed":
         malformed(port)
     elif cmd == "slow":
-        slow(port)
+        slow(port, sys.argv[3:] == ["body"])
     elif cmd == "load":
         load(port, int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:])
     else:

@@ -13,7 +13,8 @@
  *   /exit       exits with code 3 after a valid response
  *   /stderr     writes a line to stderr, then answers
  *   /bad        prints a malformed CGI response
- *   /nothing    prints nothing */
+ *   /nothing    prints nothing
+ *   /read       prints the file /data/hello.txt (a preopened directory) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,21 @@ static int big(long kb)
     return 0;
 }
 
+static int cat(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    if (!f) {
+        printf("Status: 404\nContent-Type: text/plain\n\nno %s\n", path);
+        return 0;
+    }
+    text();
+    while (fgets(line, sizeof line, f))
+        fputs(line, stdout);
+    fclose(f);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *p = getenv("PATH_INFO");
@@ -118,6 +134,7 @@ int main(int argc, char **argv)
     if (!strcmp(p, "/stderr")) { fprintf(stderr, "guest says \"hi\"\n"); text(); printf("ok\n"); return 0; }
     if (!strcmp(p, "/bad")) { printf("this is not a header\n\nbody\n"); return 0; }
     if (!strcmp(p, "/nothing")) return 0;
+    if (!strcmp(p, "/read")) return cat("/data/hello.txt");
     text();
     printf("path %s\n", p);
     return 0;

@@ -26,7 +26,7 @@ static const char *const iop_names[WH_IOP_COUNT_] = {
 #define CMP(name, inv) IOP(name, 4) IOP(name##_I, 4) IOP(BR_##name, 4) \
     IOP(BR_##name##_L, 4) IOP(BR_##name##_I, 4) IOP(BR_##name##_I_L, 4)
 #define BRC(name) IOP(BR_##name, 3) IOP(BR_##name##_L, 3)
-#define LOAD(name, t, n) IOP(name, 4)
+#define LOAD(name, t, n) IOP(name, 4) IOP(name##_AA, 6) IOP(name##_AI, 6)
 #define STORE(name, t, n) IOP(name, 4)
 #include "../../src/wasm/iops.def"
 };
@@ -40,7 +40,7 @@ static const uint8_t iop_units[WH_IOP_COUNT_] = {
 #define CMP(name, inv) IOP(name, 4) IOP(name##_I, 4) IOP(BR_##name, 4) \
     IOP(BR_##name##_L, 4) IOP(BR_##name##_I, 4) IOP(BR_##name##_I_L, 4)
 #define BRC(name) IOP(BR_##name, 3) IOP(BR_##name##_L, 3)
-#define LOAD(name, t, n) IOP(name, 4)
+#define LOAD(name, t, n) IOP(name, 4) IOP(name##_AA, 6) IOP(name##_AI, 6)
 #define STORE(name, t, n) IOP(name, 4)
 #include "../../src/wasm/iops.def"
 };

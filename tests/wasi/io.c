@@ -4,8 +4,12 @@
  *   io big MB       writes MB MiB to stdout in one write() call
  *   io stdio        reports what each of fds 0-2 is: seekable, a tty
  *   io args A...    prints its arguments and the variables WHARF_*
- *   io exit N       exits with status N */
+ *   io exit N       exits with status N
+ *   io hold         opens a file and a directory, then reads stdin to EOF
+ *                   (the script inspects the host process meanwhile) */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +73,18 @@ static int args(int argc, char **argv)
     return 0;
 }
 
+static int hold(void)
+{
+    char buf[256];
+    int fd = open("hold.txt", O_CREAT | O_RDWR, 0644);
+    DIR *d = opendir(".");
+    readdir(d);
+    while (read(0, buf, sizeof buf) > 0)
+        ;
+    closedir(d);
+    return close(fd) != 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -81,6 +97,8 @@ int main(int argc, char **argv)
         return stdio();
     if (!strcmp(argv[1], "args"))
         return args(argc, argv);
+    if (!strcmp(argv[1], "hold"))
+        return hold();
     if (!strcmp(argv[1], "exit") && argc > 2)
         exit(atoi(argv[2]));
     return 2;

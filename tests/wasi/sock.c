@@ -1,6 +1,7 @@
 /* sock.c: sock_* on sockets the host hands in as stdin (see sockhelper.c).
  *   sock pair     fd 0 is a connected stream socket: recv "ping", send "pong"
- *   sock accept   fd 0 is a listening socket: accept, recv "hello", send "world" */
+ *   sock accept   fd 0 is a listening socket: accept, recv "hello", send
+ *                 "world"; then a second, silent connection */
 #include <string.h>
 #include <wasi/api.h>
 
@@ -63,7 +64,17 @@ static void accept_one(void)
     send_str((int)fd, "world");
     ERRNO(__wasi_sock_shutdown(fd, __WASI_SDFLAGS_RD | __WASI_SDFLAGS_WR), 0);
     ERRNO(__wasi_fd_close(fd), 0);
-    ERRNO(__wasi_sock_accept(0, __WASI_FDFLAGS_NONBLOCK, &fd), __WASI_ERRNO_AGAIN);
+    ERRNO(__wasi_sock_accept(0, __WASI_FDFLAGS_NONBLOCK, &fd), 0);
+    __wasi_fdstat_t st;
+    ERRNO(__wasi_fd_fdstat_get(fd, &st), 0);
+    CHECK(st.fs_flags == __WASI_FDFLAGS_NONBLOCK, "accepted fd is non-blocking");
+    __wasi_iovec_t v = { (uint8_t *)&st, 1 };
+    __wasi_size_t n;
+    __wasi_roflags_t ro;
+    ERRNO(__wasi_sock_recv(fd, &v, 1, 0, &n, &ro), __WASI_ERRNO_AGAIN);
+    ERRNO(__wasi_fd_close(fd), 0);
+    ERRNO(__wasi_fd_fdstat_set_flags(0, __WASI_FDFLAGS_NONBLOCK), 0);
+    ERRNO(__wasi_sock_accept(0, 0, &fd), __WASI_ERRNO_AGAIN);
 }
 
 int main(int argc, char **argv)

@@ -68,6 +68,12 @@ static int accept_mode(char **argv, pid_t *pid)
     int bad = write(c, "hello", 5) != 5;
     bad |= expect(c, "world");
     close(c);
+    /* A second connection that sends nothing: the guest reads AGAIN. */
+    c = socket(AF_UNIX, SOCK_STREAM, 0);
+    bad |= connect(c, (struct sockaddr *)&sa, len) != 0;
+    char ch;
+    bad |= read(c, &ch, 1) != 0;   /* EOF once the guest closes it */
+    close(c);
     return bad;
 }
 
