@@ -224,6 +224,14 @@ wharf_status wharf_caller_trap(wharf_caller *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Records an exit request (WASI proc_exit); return its result. */
 wharf_status wharf_caller_exit(wharf_caller *c, int code);
+/* The running call's deadline as a CLOCK_MONOTONIC time in nanoseconds, or
+ * 0 when it has none. A host function that blocks (sleep, poll) waits no
+ * longer than this and in slices short enough to notice an interrupt,
+ * checking wharf_caller_check after each. */
+uint64_t wharf_caller_deadline(wharf_caller *c);
+/* Checks the deadline and the interrupt flag now. Returns WHARF_OK, or the
+ * trap status (already recorded) for the host function to return. */
+wharf_status wharf_caller_check(wharf_caller *c);
 
 /* ---- Host-created externs --------------------------------------------- */
 

@@ -4,6 +4,7 @@
  * (docs/cli.md), and reading a module file. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,9 @@ static bool has_suffix(const char *s, const char *suffix)
 
 int main(int argc, char **argv)
 {
+    /* A closed pipe is an EPIPE error for the guest (and us), as wasmtime
+     * gives it, not a silent death of the whole process. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2)
         return wh_cli_error(WH_CLI_EXIT_USAGE, "no command given (see 'wharf help')");
     const char *cmd = argv[1];

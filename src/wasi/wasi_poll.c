@@ -2,10 +2,11 @@
  *
  * Clocks become deadlines on the host's monotonic clock (an absolute
  * realtime deadline is converted once, on entry). Regular files are always
- * ready, as poll(2) says; other fds go to ppoll(). With no fd to watch the
- * call sleeps with clock_nanosleep(TIMER_ABSTIME) so it neither wakes
- * early nor drifts when interrupted. An fd that is not open or lacks the
- * poll right is reported at once as an event carrying the error.
+ * ready, as poll(2) says; other fds go to ppoll(). Waits run in slices
+ * against the absolute deadline, so they neither wake early nor drift, and
+ * between slices the call's own deadline and interrupt flag are checked.
+ * An fd that is not open or lacks the poll right is reported at once as an
+ * event carrying the error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -136,26 +137,41 @@ static struct timespec to_ts(uint64_t ns)
     return ts;
 }
 
-/* Blocks until an fd is ready or `deadline` passes; `now_ready` makes it a
- * non-blocking check. */
-static int block(struct pollfd *pfds, int npfd, uint64_t deadline, bool now_ready)
+/* Longest single wait, so an interrupt from another thread is noticed. */
+#define SLICE_NS 50000000u
+
+/* Waits for an fd or until `until` (monotonic ns) in one slice of at most
+ * SLICE_NS; returns a WASI errno. */
+static int wait_slice(struct pollfd *pfds, int npfd, uint64_t until)
 {
-    if (npfd == 0) {
-        if (now_ready || deadline == NO_DEADLINE)
-            return 0;
-        struct timespec ts = to_ts(deadline);
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
+    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    uint64_t wait = until <= now ? 0 : until - now;
+    struct timespec ts = to_ts(wait < SLICE_NS ? wait : SLICE_NS);
+    if (ppoll(pfds, (nfds_t)npfd, &ts, NULL) >= 0 || errno == EINTR)
         return 0;
-    }
+    return wh_wasi_errno(errno);
+}
+
+/* Blocks until an fd is ready or `deadline` passes; `now_ready` makes it a
+ * non-blocking check. The call's own deadline and interrupts cut the wait
+ * short with a trap (cx->status), so a sleeping guest cannot outlive its
+ * timeout. */
+static int block(wh_wasi_call *cx, struct pollfd *pfds, int npfd,
+                 uint64_t deadline, bool now_ready)
+{
+    if (now_ready)
+        return wait_slice(pfds, npfd, 0);
     for (;;) {
-        uint64_t now = now_ns(CLOCK_MONOTONIC);
-        struct timespec ts = to_ts(now_ready || deadline <= now ? 0 : deadline - now);
-        bool forever = !now_ready && deadline == NO_DEADLINE;
-        if (ppoll(pfds, (nfds_t)npfd, forever ? NULL : &ts, NULL) >= 0)
+        int r = wait_slice(pfds, npfd, deadline);
+        if (r)
+            return r;
+        for (int i = 0; i < npfd; i++)
+            if (pfds[i].revents)
+                return 0;
+        if ((cx->status = wharf_caller_check(cx->caller)) != WHARF_OK)
             return 0;
-        if (errno != EINTR)
-            return wh_wasi_errno(errno);
+        if (now_ns(CLOCK_MONOTONIC) >= deadline)
+            return 0;
     }
 }
 
@@ -221,7 +237,7 @@ static int poll_oneoff(wh_wasi_call *cx, const wharf_slot *a)
         bool now_ready = false;
         for (uint32_t i = 0; i < n; i++)
             now_ready |= subs[i].ready;
-        if (!(r = block(pfds, npfd, earliest, now_ready))) {
+        if (!(r = block(cx, pfds, npfd, earliest, now_ready)) && cx->status == WHARF_OK) {
             collect(subs, n, pfds);
             wh_wasi_st32(cx, nev, put_events(cx, subs, n, out));
         }

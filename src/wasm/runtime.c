@@ -518,12 +518,22 @@ static void ticks_refill(wh_exec *ex)
     ex->ticks = (int64_t)n;
 }
 
-wharf_status wh_rt_check_limits(wh_exec *ex)
+/* The interrupt flag and the deadline: the limits that do not depend on
+ * how much code ran, shared with blocking host functions. */
+static wharf_status check_interrupt_and_deadline(wh_exec *ex)
 {
     if (__atomic_exchange_n(ex->interrupt, 0, __ATOMIC_ACQ_REL))
         return wh_rt_trap(ex, WHARF_TRAP_INTERRUPT, NULL, WHARF_NO_OFFSET);
     if (ex->deadline_ns && wh_now_ns() >= ex->deadline_ns)
         return wh_rt_trap(ex, WHARF_TRAP_DEADLINE, NULL, WHARF_NO_OFFSET);
+    return WHARF_OK;
+}
+
+wharf_status wh_rt_check_limits(wh_exec *ex)
+{
+    wharf_status st = check_interrupt_and_deadline(ex);
+    if (st != WHARF_OK)
+        return st;
     if (ex->fuel_on && ex->ticks < 0) {
         /* The code charged more than was handed out: pay it from the
          * reserve, or stop with nothing left. */
@@ -664,6 +674,16 @@ wharf_status wharf_caller_exit(wharf_caller *c, int code)
     wh_error_set(e, WHARF_ERR_EXIT, WHARF_NO_OFFSET, "exit with code %d", code);
     e->exit_code = code;
     return WHARF_ERR_EXIT;
+}
+
+uint64_t wharf_caller_deadline(wharf_caller *c)
+{
+    return c->ex->deadline_ns;
+}
+
+wharf_status wharf_caller_check(wharf_caller *c)
+{
+    return check_interrupt_and_deadline(c->ex);
 }
 
 /* Cheaper than wh_error_set: calls are hot, formatting an empty message

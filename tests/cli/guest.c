@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* For `wharf run --invoke twice` on a WASI command module. */
 __attribute__((export_name("twice"))) int twice(int x)
@@ -50,6 +51,10 @@ int main(int argc, char **argv)
         return cat(arg);
     if (!strcmp(cmd, "stdin"))
         return copy(stdin);
+    if (!strcmp(cmd, "sleep")) {   /* blocks in poll_oneoff */
+        sleep(atoi(argc > 2 ? argv[2] : "1"));
+        return 0;
+    }
     if (!strcmp(cmd, "exit"))
         exit(atoi(arg));
     if (!strcmp(cmd, "grow")) {

@@ -35,6 +35,12 @@ check "fuel stops a start function" 137 "" "^wharf: error: fuel exhausted" \
     run --fuel 1000 "$OUT/spin-start.wasm"
 check "timeout stops a start function" 137 "" "^wharf: error: .*\(--timeout 200ms\)$" \
     run --timeout 200ms "$OUT/spin-start.wasm"
+# A guest blocked in a WASI sleep is stopped by its deadline too.
+start=$(date +%s)
+check "timeout stops a sleeping guest" 137 "" "^wharf: error: .*\(--timeout 300ms\)$" \
+    run --timeout 300ms "$OUT/guest.wasm" sleep 30
+elapsed=$(($(date +%s) - start))
+if [ "$elapsed" -le 10 ]; then pass; else fail "sleeping guest took ${elapsed}s"; fi
 check "timeout with fuel left" 137 "" "^wharf: error: .*(deadline|timeout|time)" \
     run --fuel 100000000000000 --timeout 200ms "$OUT/spin.wasm"
 

@@ -101,7 +101,7 @@ SQLITE_FLAGS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_W
 
 # The shell and library come from the amalgamation, generated (with tclsh)
 # from the source package. No WAL: it needs shared memory.
-build_sqlite() {
+build_sqlite3() {
     d=$src/sqlite3-3.40.1/bld o=$out/obj/sqlite
     mkdir -p "$d" && (cd "$d" && { [ -f Makefile ] || ../configure --disable-tcl; } &&
         make sqlite3.c shell.c) >"$logs/sqlite-amalgamation.log" 2>&1 || return 1
@@ -275,7 +275,7 @@ unpack zlib zlib-1.2.13.dfsg
 unpack bzip2 bzip2-1.0.8
 [ -x "$WHARF" ] || die "no $WHARF (make build/wharf)"
 build lua && check_lua || bad "build lua"
-build sqlite && check_sqlite || bad "build sqlite3"
+build sqlite3 && check_sqlite || bad "build sqlite3"
 build minigzip && check_compress minigzip gz || bad "build minigzip"
 build bzip2 && check_compress bzip2 bz2 && check_bzip2_extra || bad "build bzip2"
 echo "$pass passed, $fail failed"
