@@ -75,9 +75,11 @@ build/examples/%.wasm: examples/%/*.c | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $(filter %.c,$^)
 
-# Plugins that `wharf serve` runs with `executor: function`: WASI
-# reactors on the C SDK (sdk/c/wharf_serve.h).
-build/examples/echo.wasm build/examples/api.wasm: WASM_FLAGS += -mexec-model=reactor -Isdk/c
+# Plugins that `wharf serve` runs with `executor: function` or as
+# pipeline stages: WASI reactors on the C SDK (sdk/c/wharf_serve.h,
+# wharf_pdk.h). tests/cli/pipeline.sh serves examples/wharf.yaml.
+build/examples/echo.wasm build/examples/api.wasm build/examples/pipeline.wasm \
+    build/examples/ml.wasm build/examples/stream.wasm: WASM_FLAGS += -mexec-model=reactor -Isdk/c
 
 examples: $(EXAMPLES) $(HOST_EMBED)
 
@@ -132,8 +134,8 @@ build/spec/.converted: $(wildcard $(SHARED)/spec/*/*.wast) | deps
 spec: $(DIR_$(V))/spec-runner build/spec/.converted
 	$(DIR_$(V))/spec-runner build/spec $(SUITE)
 
-TEST_release = build/wharf build/spec-runner $(UNIT_release) $(PLUGINS) $(HOST_EMBED)
-TEST_asan    = build/asan/wharf build/asan/spec-runner $(UNIT_asan) $(PLUGINS)
+TEST_release = build/wharf build/spec-runner $(UNIT_release) $(PLUGINS) $(HOST_EMBED) $(EXAMPLES)
+TEST_asan    = build/asan/wharf build/asan/spec-runner $(UNIT_asan) $(PLUGINS) $(EXAMPLES)
 
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_release) $(TEST_asan) build/spec/.converted

@@ -7,8 +7,9 @@
  *             (fresh instance, WASI or plugin setup, the guest, the
  *             response parsed), minus the HTTP parsing and sending;
  *   instance  making and freeing the instance alone: for WAGI the WASI
- *             state, linker and instance (no _start); for the function
- *             executor wharf_plugin_instantiate plus wharf_plugin_free.
+ *             state and the instance, from the service's pre-linked
+ *             module (no _start); for the function executor
+ *             wharf_plugin_instantiate plus wharf_plugin_free.
  *
  * Usage: instance [CONFIG.yaml] (default examples/wharf.yaml). */
 #include <stdio.h>
@@ -47,18 +48,15 @@ static void make_request(const wh_host_service_conf *c, wh_host_request *r)
 }
 
 /* One WAGI instance, made and freed, without running _start. */
-static void wagi_instance(wh_host_app *app, wh_host_service *s)
+static void wagi_instance(wh_host_service *s)
 {
     wh_wasi_config cfg = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
     wh_wasi *w;
-    wharf_linker *l;
     wharf_instance *inst;
-    if (wh_wasi_new(&cfg, &w, NULL) != WHARF_OK || wharf_linker_new(app->engine, &l) != WHARF_OK ||
-        wh_wasi_define(w, l) != WHARF_OK ||
-        wharf_instance_new(s->module, l, &s->limits, &inst, NULL) != WHARF_OK)
+    if (wh_wasi_new(&cfg, &w, NULL) != WHARF_OK ||
+        wharf_instance_pre_instantiate(s->pre, &s->limits, w, &inst, NULL) != WHARF_OK)
         abort();
     wharf_instance_free(inst);
-    wharf_linker_free(l);
     wh_wasi_free(w);
 }
 
@@ -70,7 +68,7 @@ static void plugin_instance(wh_host_service *s)
     wharf_plugin_free(p);
 }
 
-static double best(wh_host_app *app, wh_host_worker *w, wh_host_service *s, bool whole)
+static double best(wh_host_worker *w, wh_host_service *s, bool whole)
 {
     wh_host_request req;
     wh_host_response res;
@@ -82,7 +80,7 @@ static double best(wh_host_app *app, wh_host_worker *w, wh_host_service *s, bool
             if (whole)
                 wh_host_handle(w, s, &req, &res);
             else if (s->conf->executor == WH_HOST_EXEC_WAGI)
-                wagi_instance(app, s);
+                wagi_instance(s);
             else
                 plugin_instance(s);
         }
@@ -108,10 +106,10 @@ int main(int argc, char **argv)
     }
     printf("service\texecutor\trequest_us\tinstance_us\n");
     for (int i = 0; i < app->nservices; i++) {
-        wh_host_service *s = &app->services[i];
+        wh_host_service *s = app->services[i];
         printf("%s\t%s\t%.1f\t%.1f\n", s->conf->name,
                s->conf->executor == WH_HOST_EXEC_WAGI ? "wagi" : "function",
-               best(app, w, s, true), best(app, w, s, false));
+               best(w, s, true), best(w, s, false));
     }
     wh_host_worker_free(w);
     wh_host_app_free(app);

@@ -12,6 +12,10 @@
  *   wharf_linker    a name table (module name, field name) -> extern, used
  *                   to resolve imports. Not thread-safe while being changed;
  *                   read-only use (instantiation) from many threads is safe.
+ *   wharf_instance_pre
+ *                   a module with its imports resolved against a linker,
+ *                   for cheap repeated instantiation. Immutable,
+ *                   shareable across threads.
  *   wharf_instance  a module's runtime state: memories, tables, globals.
  *                   Belongs to one thread at a time (only
  *                   wharf_instance_interrupt may be called from others).
@@ -144,6 +148,12 @@ typedef struct wharf_config {
     uint32_t max_call_depth;     /* default 10000 wasm frames */
     uint64_t max_memory_bytes;   /* default 4 GiB: the 32-bit maximum */
     size_t stack_bytes;          /* value stack size, default 8 MiB */
+    /* Linear memories kept for reuse when their instance is freed, at most
+     * this many (0 = none: each memory is unmapped). A kept memory keeps
+     * its address space reservation; it is reset to zeros before another
+     * instance gets it. Trades a little resident memory for cheaper
+     * instantiation. */
+    uint32_t memory_pool;
 } wharf_config;
 
 /* Creates an engine. `cfg` may be NULL for defaults; it is copied.
@@ -216,6 +226,10 @@ typedef wharf_status (*wharf_host_fn)(wharf_caller *caller, void *user,
 
 /* The instance that called the host function (borrowed for the call). */
 wharf_instance *wharf_caller_instance(wharf_caller *c);
+/* That instance's user pointer (wharf_instance_set_user). With it a host
+ * function defined once, in a linker shared by many instances, finds the
+ * state of the instance calling it (its WASI state, say). */
+void *wharf_caller_user(wharf_caller *c);
 /* The caller's memory 0 (NULL and *len = 0 if it has none). The pointer is
  * valid until the guest runs again (memory.grow may move it). */
 uint8_t *wharf_caller_memory(wharf_caller *c, size_t *len);
@@ -273,6 +287,9 @@ wharf_status wharf_linker_define_global(wharf_linker *l, const char *module,
 /* Makes every export of `inst` importable under `module` (spec `register`). */
 wharf_status wharf_linker_define_instance(wharf_linker *l, const char *module,
                                           wharf_instance *inst);
+/* `size` zeroed bytes that live as long as the linker, e.g. the `user`
+ * data of the host functions defined into it. NULL when out of memory. */
+void *wharf_linker_alloc(wharf_linker *l, size_t size);
 
 /* ---- Instance --------------------------------------------------------- */
 
@@ -296,6 +313,43 @@ wharf_status wharf_instance_new(wharf_module *m, const wharf_linker *l,
                                 const wharf_limits *limits,
                                 WHARF_OWN wharf_instance **out, wharf_error *err);
 void wharf_instance_free(WHARF_OWN wharf_instance *inst);
+
+/* An embedder's pointer for the instance (NULL until set), read back by
+ * host functions through wharf_caller_user. Not owned. */
+void wharf_instance_set_user(wharf_instance *inst, void *user);
+void *wharf_instance_user(const wharf_instance *inst);
+
+/* ---- Pre-linked instantiation ------------------------------------------ */
+
+/* A module whose imports are already resolved against a linker, for
+ * making many instances of it (one per request, say) without looking up
+ * any name. Also the first instantiation through it builds the module's
+ * initial memory image: a module whose data segments all have constant
+ * offsets gets its memory 0 filled in one step (copied, or for a large
+ * image mapped copy-on-write), not segment by segment.
+ *
+ * Immutable once made, so shareable across threads. It borrows the module
+ * and the linker's externs (host functions live in the linker): both must
+ * outlive it, and the linker must not be changed while it lives. */
+typedef struct wharf_instance_pre wharf_instance_pre;
+
+/* Resolves every import of `m` through `l` (NULL for a module without
+ * imports). Errors: UNLINKABLE (the message names the import), NOMEM.
+ * Thread-safe for a shared module and linker. */
+wharf_status wharf_instance_pre_new(wharf_module *m, const wharf_linker *l,
+                                    WHARF_OWN wharf_instance_pre **out,
+                                    wharf_error *err);
+/* Instances made from `pre` do not depend on it: it may go first. */
+void wharf_instance_pre_free(WHARF_OWN wharf_instance_pre *pre);
+
+/* wharf_instance_new through the resolved imports, with `user` set on the
+ * instance before its start function runs. Same errors, minus the name
+ * lookups; thread-safe (many threads may instantiate one pre at once). */
+wharf_status wharf_instance_pre_instantiate(wharf_instance_pre *pre,
+                                            const wharf_limits *limits,
+                                            void *user,
+                                            WHARF_OWN wharf_instance **out,
+                                            wharf_error *err);
 
 /* Finds an export by name. Returns NOT_FOUND if absent or of another kind. */
 wharf_status wharf_instance_func(wharf_instance *inst, const char *name,

@@ -479,6 +479,157 @@ static bool key_instances(cfgctx *cx, const yaml_node_t *v, void *obj)
     return true;
 }
 
+/* ---- Pipelines (docs/config.md; run by pipeline.c) ------------------------ */
+
+static bool valid_name(const char *s);
+
+static bool key_stream(cfgctx *cx, const yaml_node_t *v, void *obj)
+{
+    wh_host_stage_conf *st = obj;
+    const char *m = scalar(cx, v, "stream");
+    if (!m)
+        return false;
+    if (!strcmp(m, "lines"))
+        st->stream = WH_HOST_STREAM_LINES;
+    else if (!strcmp(m, "bytes"))
+        st->stream = WH_HOST_STREAM_BYTES;
+    else
+        return fail(cx, v, "stream: expected 'lines' or 'bytes', got '%s'", m);
+    return true;
+}
+
+/* A stage's limits hold per call; max_output caps all of its output. */
+static const key_spec stage_limit_keys[] = {
+    { "max_memory", K_SIZE, offsetof(wh_host_limits, max_memory), NULL },
+    { "fuel", K_U64, offsetof(wh_host_limits, fuel), NULL },
+    { "timeout", K_DURATION, offsetof(wh_host_limits, timeout_ns), NULL },
+    { "max_output", K_SIZE, offsetof(wh_host_limits, max_response), NULL },
+};
+
+static bool key_stage_limits(cfgctx *cx, const yaml_node_t *v, void *obj)
+{
+    wh_host_stage_conf *st = obj;
+    if (!apply_mapping(cx, v, "limits", stage_limit_keys,
+                       WH_ARRAY_LEN(stage_limit_keys), &st->fn.limits))
+        return false;
+    if (st->fn.limits.max_memory < 65536)
+        return fail(cx, v, "limits: max_memory must be at least one page (64KiB)");
+    return true;
+}
+
+/* `fn` comes first in a stage, so the service's key functions (which take
+ * a wh_host_service_conf) fill in a stage's module, config and dirs. */
+static const key_spec stage_keys[] = {
+    { "name", K_STR, offsetof(wh_host_stage_conf, stage), NULL },
+    { "module", K_FN, 0, key_module },
+    { "function", K_STR, offsetof(wh_host_stage_conf, fn.function), NULL },
+    { "config", K_FN, 0, key_config },
+    { "dirs", K_FN, 0, key_dirs },
+    { "limits", K_FN, 0, key_stage_limits },
+    { "stream", K_FN, 0, key_stream },
+    { "chunk", K_SIZE, offsetof(wh_host_stage_conf, chunk), NULL },
+    { "error_status", K_U32, offsetof(wh_host_stage_conf, error_status), NULL },
+};
+
+static void stage_defaults(wh_host_stage_conf *st, int line)
+{
+    /* max_response stays 0 here: check_pipeline gives it the service's. */
+    st->fn.executor = WH_HOST_EXEC_FUNCTION;
+    st->fn.limits.max_memory = WH_HOST_DEFAULT_MAX_MEMORY;
+    st->fn.limits.timeout_ns = WH_HOST_DEFAULT_TIMEOUT_NS;
+    st->fn.line = st->line = line;
+    st->error_status = WH_HOST_DEFAULT_ERROR_STATUS;
+}
+
+/* Defaults and rules of stage k of service s, once its keys are read. */
+static bool check_stage(cfgctx *cx, const yaml_node_t *v, wh_host_service_conf *s, int k)
+{
+    wh_host_stage_conf *st = &s->stages[k];
+    if (!st->fn.module)
+        return fail(cx, v, "pipeline stage %d: missing 'module'", k + 1);
+    if (!st->fn.function)
+        st->fn.function = WH_HOST_DEFAULT_FUNCTION;
+    if (!st->stage)
+        st->stage = st->fn.function;
+    if (!valid_name(st->stage))
+        return fail(cx, v, "stage name '%s': use letters, digits, '-', '_' and '.'",
+                    st->stage);
+    for (int j = 0; j < k; j++)
+        if (!strcmp(s->stages[j].stage, st->stage))
+            return fail(cx, v, "pipeline: two stages named '%s' (set 'name:')", st->stage);
+    if (st->chunk && !st->stream)
+        return fail(cx, v, "stage '%s': 'chunk' needs 'stream'", st->stage);
+    if (st->stream && !st->chunk)
+        st->chunk = WH_HOST_DEFAULT_CHUNK;
+    if (st->chunk >= st->fn.limits.max_memory)
+        return fail(cx, v, "stage '%s': chunk must be smaller than limits.max_memory",
+                    st->stage);
+    if (st->error_status < 400 || st->error_status > 599)
+        return fail(cx, v, "stage '%s': error_status must be 400 to 599", st->stage);
+    size_t n = strlen(s->name) + strlen(st->stage) + 2;
+    char *name = wh_arena_alloc(&cx->cfg->arena, n);
+    if (!name)
+        return fail(cx, v, "out of memory");
+    snprintf(name, n, "%s/%s", s->name, st->stage);
+    st->fn.name = name;
+    return true;
+}
+
+static bool key_pipeline(cfgctx *cx, const yaml_node_t *v, void *obj)
+{
+    wh_host_service_conf *s = obj;
+    if (v->type != YAML_SEQUENCE_NODE ||
+        v->data.sequence.items.top == v->data.sequence.items.start)
+        return fail(cx, v, "pipeline: expected a list of stages");
+    const yaml_node_item_t *items = v->data.sequence.items.start;
+    size_t n = (size_t)(v->data.sequence.items.top - items);
+    if (!(s->stages = wh_arena_alloc(&cx->cfg->arena, n * sizeof *s->stages)))
+        return fail(cx, v, "out of memory");
+    s->nstages = (int)n;
+    s->module_line = line_of(v);
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = node(cx, items[i]);
+        char what[48];
+        snprintf(what, sizeof what, "pipeline stage %zu", i + 1);
+        stage_defaults(&s->stages[i], line_of(item));
+        if (!apply_mapping(cx, item, what, stage_keys, WH_ARRAY_LEN(stage_keys),
+                           &s->stages[i]) ||
+            !check_stage(cx, item, s, (int)i))
+            return false;
+    }
+    return true;
+}
+
+/* The key of `s` that a pipeline service may not have, or NULL. */
+static const char *misplaced_key(const wh_host_service_conf *s)
+{
+    return s->module ? "module" : s->function ? "function" : s->nvars ? "config"
+         : s->ndirs ? "dirs" : s->nenv ? "environment" : s->reuse ? "instances"
+         : s->executor != WH_HOST_EXEC_WAGI ? "executor" : NULL;
+}
+
+/* Cross-key rules of a pipeline service, after the common ones. */
+static bool check_pipeline(cfgctx *cx, const yaml_node_t *v, wh_host_service_conf *s)
+{
+    const char *bad = misplaced_key(s);
+    if (!s->nstages)
+        return fail(cx, v, "service '%s': 'content_type' needs 'pipeline'", s->name);
+    if (bad)
+        return fail(cx, v, "service '%s': '%s' does not go with 'pipeline' (each "
+                    "stage has its own module, function, config, dirs and limits)",
+                    s->name, bad);
+    if (s->limits.max_memory != WH_HOST_DEFAULT_MAX_MEMORY || s->limits.fuel)
+        return fail(cx, v, "service '%s': a pipeline's max_memory and fuel are set "
+                    "per stage", s->name);
+    s->executor = WH_HOST_EXEC_PIPELINE;
+    if (!s->content_type)
+        s->content_type = WH_HOST_DEFAULT_CONTENT_TYPE;
+    for (int i = 0; i < s->nstages; i++)
+        if (!s->stages[i].fn.limits.max_response)
+            s->stages[i].fn.limits.max_response = s->limits.max_response;
+    return true;
+}
+
 static const key_spec service_keys[] = {
     { "module", K_FN, 0, key_module },
     { "executor", K_FN, 0, key_executor },
@@ -489,6 +640,8 @@ static const key_spec service_keys[] = {
     { "dirs", K_FN, 0, key_dirs },
     { "limits", K_FN, 0, key_limits },
     { "instances", K_FN, 0, key_instances },
+    { "pipeline", K_FN, 0, key_pipeline },
+    { "content_type", K_STR, offsetof(wh_host_service_conf, content_type), NULL },
 };
 
 static void service_defaults(wh_host_service_conf *s)
@@ -507,10 +660,12 @@ static void service_defaults(wh_host_service_conf *s)
 /* Cross-key rules of one service, checked once all its keys are read. */
 static bool check_service(cfgctx *cx, const yaml_node_t *v, wh_host_service_conf *s)
 {
-    if (!s->module)
+    if (!s->module && !s->nstages)
         return fail(cx, v, "service '%s': missing 'module'", s->name);
     if (!s->nroutes)
         return fail(cx, v, "service '%s': missing 'routes'", s->name);
+    if (s->nstages || s->content_type)
+        return check_pipeline(cx, v, s);
     if (s->executor == WH_HOST_EXEC_FUNCTION) {
         if (!s->function)
             s->function = WH_HOST_DEFAULT_FUNCTION;

@@ -18,7 +18,17 @@
 typedef enum wh_host_executor {
     WH_HOST_EXEC_WAGI,       /* a WASI command: CGI over env/stdin/stdout */
     WH_HOST_EXEC_FUNCTION,   /* an exported function: bytes in, bytes out */
+    WH_HOST_EXEC_PIPELINE,   /* function stages in a row (pipeline.c) */
 } wh_host_executor;
+
+/* How a pipeline stage takes its input (docs/config.md, "Pipelines"). */
+typedef enum wh_host_stream {
+    WH_HOST_STREAM_NONE,     /* one call with the whole input */
+    WH_HOST_STREAM_BYTES,    /* one call per `chunk` bytes */
+    WH_HOST_STREAM_LINES,    /* one call per run of whole lines <= `chunk` */
+} wh_host_stream;
+
+typedef struct wh_host_stage_conf wh_host_stage_conf;
 
 /* A NAME -> VALUE pair (environment, config variables, directories). */
 typedef struct wh_host_kv { const char *key, *value; } wh_host_kv;
@@ -57,7 +67,22 @@ typedef struct wh_host_service_conf {
     wh_host_limits limits;
     uint32_t reuse;              /* requests per instance; 0 = fresh each */
     int line;                    /* where the service is defined */
+    wh_host_stage_conf *stages;  /* pipeline: its stages, in order */
+    int nstages;
+    const char *content_type;    /* pipeline: of its responses */
 } wh_host_service_conf;
+
+/* One pipeline stage: a function service without routes, named
+ * "SERVICE/STAGE" (in the log), plus how it takes its input. Its limits
+ * are per call; limits.max_response caps its whole output. */
+struct wh_host_stage_conf {
+    wh_host_service_conf fn;     /* first: service keys write through it */
+    const char *stage;           /* the stage's own name */
+    wh_host_stream stream;
+    uint64_t chunk;              /* input bytes per call when streaming */
+    uint32_t error_status;       /* the HTTP status of a plugin error */
+    int line;                    /* where the stage is defined */
+};
 
 typedef struct wh_host_server_conf {
     const char *listen;          /* "ADDR:PORT", NULL = the default */
@@ -89,6 +114,9 @@ typedef struct wh_host_config {
 #define WH_HOST_DEFAULT_REQUEST_TIMEOUT_NS (10ull * 1000000000)
 #define WH_HOST_DEFAULT_IDLE_TIMEOUT_NS (10ull * 1000000000)
 #define WH_HOST_DEFAULT_MAX_HEADER_BYTES (16ull << 10)
+#define WH_HOST_DEFAULT_CHUNK (64ull << 10)
+#define WH_HOST_DEFAULT_ERROR_STATUS 422u
+#define WH_HOST_DEFAULT_CONTENT_TYPE "application/octet-stream"
 
 /* Loads and checks `path`. On failure returns NULL and writes one line,
  * "FILE:LINE: problem" (no trailing newline), into err[0..errlen). Checks

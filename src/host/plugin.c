@@ -1,13 +1,14 @@
-/* plugin.c: compiled plugins (a module plus a copy of its manifest),
- * plugins (one instance each, with its linker, WASI state, call memory
- * and variables), the call path, cancel handles, and the call memory API
- * for host functions. The imports themselves are in plugin_env.c.
+/* plugin.c: compiled plugins (a module plus a copy of its manifest, and
+ * its imports linked once), plugins (one instance each, with its WASI
+ * state, call memory and variables), the call path, cancel handles, and
+ * the call memory API for host functions. The imports themselves are in
+ * plugin_env.c.
  *
- * Invariant: p->inst is either NULL or a usable instance. A call that
+ * Invariant: p->inst is either NULL or a usable instance whose user
+ * pointer is p (how the shared imports find their plugin). A call that
  * traps or exits drops the instance, and the next call builds a new one
- * from the same linker (variables, WASI state and call memory buffers
- * survive). The cancel handle's lock guards only that swap, so the call
- * path takes no lock.
+ * (variables, WASI state and call memory buffers survive). The cancel
+ * handle's lock guards only that swap, so the call path takes no lock.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -189,6 +190,8 @@ static wharf_status compile(wharf_compiled_plugin *c, const wharf_manifest *m,
     return s;
 }
 
+static void link_once(wharf_compiled_plugin *c);
+
 wharf_status wharf_compiled_plugin_new(wharf_engine *e, const wharf_manifest *m,
                                        WHARF_OWN wharf_compiled_plugin **out,
                                        wharf_error *err)
@@ -209,6 +212,7 @@ wharf_status wharf_compiled_plugin_new(wharf_engine *e, const wharf_manifest *m,
         wharf_compiled_plugin_free(c);
         return s;
     }
+    link_once(c);
     *out = c;
     return WHARF_OK;
 }
@@ -217,26 +221,63 @@ void wharf_compiled_plugin_free(WHARF_OWN wharf_compiled_plugin *c)
 {
     if (!c)
         return;
+    wharf_instance_pre_free(c->pre);
+    wharf_linker_free(c->linker);
     if (c->module)
         wharf_module_free(c->module);
     wh_arena_free_all(&c->arena);
     free(c);
 }
 
-/* ---- Plugins: linking and instances ------------------------------------ */
+/* ---- Linking, once per compiled plugin ---------------------------------- */
 
-/* Runs a user host function with the plugin's caller set, so that it can
- * use wharf_plugin_host_error; nested calls restore the outer caller. */
+/* Runs manifest function `user` for the calling plugin with its caller
+ * set, so that it can use wharf_plugin_host_error; nested calls restore
+ * the outer caller. */
 static wharf_status trampoline(wharf_caller *c, void *user, wharf_slot *slots)
 {
-    wh_host_binding *b = user;
-    wharf_plugin *p = b->p;
+    const wharf_plugin_func *f = user;
+    wharf_plugin *p = wharf_caller_user(c);
     wharf_caller *outer = p->caller;
     p->caller = c;
-    wharf_status s = b->f->fn(p, b->f->user, slots);
+    wharf_status s = f->fn(p, f->user, slots);
     p->caller = outer;
     return s;
 }
+
+static wh_wasi *plugin_wasi(void *inst_user)
+{
+    return ((wharf_plugin *)inst_user)->wasi;
+}
+
+static wharf_status define_imports(wharf_compiled_plugin *c, wharf_linker *l)
+{
+    wharf_status s = wh_host_env_define(l);
+    for (size_t i = 0; s == WHARF_OK && i < c->nfuncs; i++) {
+        const wharf_plugin_func *f = &c->funcs[i];
+        s = wharf_linker_define_func(l, f->module, f->name, f->params, f->nparams,
+                                     f->results, f->nresults, trampoline, (void *)f);
+    }
+    if (s != WHARF_OK)
+        return set_error(&c->link_err, s, "cannot link host function: %s",
+                         wharf_status_name(s));
+    if (c->wasi && (s = wh_wasi_define_shared(l, plugin_wasi)) != WHARF_OK)
+        return set_error(&c->link_err, s, "cannot link WASI: %s", wharf_status_name(s));
+    return WHARF_OK;
+}
+
+/* Resolves the module's imports for all its plugins. A failure is kept
+ * in link_err: wharf_plugin_instantiate reports it. */
+static void link_once(wharf_compiled_plugin *c)
+{
+    wharf_status s = wharf_linker_new(c->engine, &c->linker);
+    if (s != WHARF_OK)
+        set_error(&c->link_err, s, "out of memory");
+    else if (define_imports(c, c->linker) == WHARF_OK)
+        wharf_instance_pre_new(c->module, c->linker, &c->pre, &c->link_err);
+}
+
+/* ---- Plugins: instances ------------------------------------------------ */
 
 /* WASI for a plugin: no arguments or environment, no stdin, and stdout
  * and stderr both on the host's stderr: the host's stdout carries plugin
@@ -253,28 +294,17 @@ static wharf_status open_wasi(wharf_plugin *p, wharf_error *err)
     return wh_wasi_new(&cfg, &p->wasi, err);
 }
 
-static wharf_status link_imports(wharf_plugin *p, wharf_error *err)
+/* The plugin's own state for the shared imports; the link error of its
+ * compiled plugin, if linking failed. */
+static wharf_status plugin_setup(wharf_plugin *p, wharf_error *err)
 {
     const wharf_compiled_plugin *c = p->code;
-    wharf_status s = wharf_linker_new(c->engine, &p->linker);
-    if (s == WHARF_OK)
-        s = wh_host_env_define(p, p->linker);
-    if (s == WHARF_OK && c->nfuncs &&
-        !(p->bindings = calloc(c->nfuncs, sizeof *p->bindings)))
-        s = WHARF_ERR_NOMEM;
-    for (size_t i = 0; s == WHARF_OK && i < c->nfuncs; i++) {
-        const wharf_plugin_func *f = &c->funcs[i];
-        p->bindings[i] = (wh_host_binding){ p, f };
-        s = wharf_linker_define_func(p->linker, f->module, f->name, f->params,
-                                     f->nparams, f->results, f->nresults,
-                                     trampoline, &p->bindings[i]);
+    if (!c->pre) {
+        if (err)
+            *err = c->link_err;
+        return c->link_err.status;
     }
-    if (s != WHARF_OK)
-        return set_error(err, s, "cannot link host function: %s", wharf_status_name(s));
-    if (c->wasi && (s = open_wasi(p, err)) == WHARF_OK &&
-        (s = wh_wasi_define(p->wasi, p->linker)) != WHARF_OK)
-        return set_error(err, s, "cannot link WASI: %s", wharf_status_name(s));
-    return s;
+    return c->wasi ? open_wasi(p, err) : WHARF_OK;
 }
 
 /* Publishes the instance to the cancel handle; a cancel that came while
@@ -323,7 +353,7 @@ static wharf_status initialize(wharf_plugin *p, wharf_error *err)
 static wharf_status build_instance(wharf_plugin *p, wharf_error *err)
 {
     const wharf_compiled_plugin *c = p->code;
-    wharf_status s = wharf_instance_new(c->module, p->linker, &c->limits, &p->inst, err);
+    wharf_status s = wharf_instance_pre_instantiate(c->pre, &c->limits, p, &p->inst, err);
     if (s != WHARF_OK)
         return s;
     publish(p, p->inst);
@@ -344,7 +374,7 @@ wharf_status wharf_plugin_instantiate(wharf_compiled_plugin *c,
     p->code = c;
     pthread_mutex_init(&p->cancel.lock, NULL);
     wh_host_mem_init(&p->mem, c->mem_limit);
-    wharf_status s = link_imports(p, err);
+    wharf_status s = plugin_setup(p, err);
     if (s == WHARF_OK)
         s = build_instance(p, err);
     if (s != WHARF_OK) {
@@ -360,14 +390,11 @@ void wharf_plugin_free(WHARF_OWN wharf_plugin *p)
     if (!p)
         return;
     drop_instance(p);
-    if (p->linker)
-        wharf_linker_free(p->linker);
     if (p->wasi)
         wh_wasi_free(p->wasi);
     wh_host_mem_release(&p->mem);
     wh_host_vars_free(p);
     pthread_mutex_destroy(&p->cancel.lock);
-    free(p->bindings);
     free(p->fname);
     free(p->error);
     free(p->http_headers);

@@ -86,6 +86,13 @@ struct wharf_compiled_plugin {
     wharf_plugin_log_fn log;
     void *log_user;
     wharf_log_level log_level;
+    /* The imports (extism:host/env, the manifest's functions, WASI), linked
+     * once for every plugin: their host functions find the calling plugin
+     * as the instance's user pointer. When linking failed, pre is NULL and
+     * link_err says why, for every instantiation to report. */
+    wharf_linker *linker;
+    wharf_instance_pre *pre;
+    wharf_error link_err;
 };
 
 typedef struct wh_host_var {
@@ -94,12 +101,6 @@ typedef struct wh_host_var {
     uint8_t *val;
     size_t val_len;
 } wh_host_var;
-
-/* A user host function bound to one plugin (the linker's `user`). */
-typedef struct wh_host_binding {
-    wharf_plugin *p;
-    const wharf_plugin_func *f;
-} wh_host_binding;
 
 struct wharf_plugin_cancel {
     pthread_mutex_t lock;         /* guards inst against a rebuild */
@@ -110,10 +111,9 @@ struct wharf_plugin_cancel {
 struct wharf_plugin {
     wharf_compiled_plugin *code;
     bool own_code, own_engine;
-    wharf_linker *linker;
     wh_wasi *wasi;
-    wharf_instance *inst;         /* NULL while it needs rebuilding */
-    wh_host_binding *bindings;    /* one per manifest function */
+    wharf_instance *inst;         /* NULL while it needs rebuilding; its
+                                     user pointer is this plugin */
     wharf_plugin_cancel cancel;
 
     /* The last function looked up, so repeated calls skip the search. */
@@ -141,8 +141,9 @@ struct wharf_plugin {
 
 /* ---- Imports (plugin_env.c, plugin_http.c) ----------------------------- */
 
-/* Defines every extism:host/env function into `l`, bound to `p`. */
-wharf_status wh_host_env_define(wharf_plugin *p, wharf_linker *l);
+/* Defines every extism:host/env function into `l`, for any plugin: each
+ * call finds its plugin as the calling instance's user pointer. */
+wharf_status wh_host_env_define(wharf_linker *l);
 /* Frees the variables. */
 void wh_host_vars_free(wharf_plugin *p);
 

@@ -376,14 +376,23 @@ static uint32_t kinds(const char *sig, wharf_valkind *out)
     return n;
 }
 
-wharf_status wh_host_env_define(wharf_plugin *p, wharf_linker *l)
+/* Runs row `user` of env_fns for the plugin whose instance is calling:
+ * the linker is shared by all plugins of a compiled plugin. */
+static wharf_status env_dispatch(wharf_caller *c, void *user, wharf_slot *slots)
+{
+    const struct env_fn *e = user;
+    return e->fn(c, wharf_caller_user(c), slots);
+}
+
+wharf_status wh_host_env_define(wharf_linker *l)
 {
     for (size_t i = 0; i < WH_ARRAY_LEN(env_fns); i++) {
         const struct env_fn *e = &env_fns[i];
         wharf_valkind params[2], results[1];
         uint32_t np = kinds(e->params, params), nr = kinds(e->results, results);
         wharf_status s = wharf_linker_define_func(l, WH_HOST_ENV_MODULE, e->name,
-                                                  params, np, results, nr, e->fn, p);
+                                                  params, np, results, nr,
+                                                  env_dispatch, (void *)e);
         if (s != WHARF_OK)
             return s;
     }

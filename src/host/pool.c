@@ -6,7 +6,10 @@
  *     cap on what a guest may write: past it the guest's writes fail with
  *     EAGAIN instead of growing host memory, so a runaway writer costs
  *     nothing but its own time. The pipes are drained after each run;
- *   - function-executor instances kept for `instances: reuse`.
+ *   - function-executor instances kept for `instances: reuse`. Each holds
+ *     a reference on its service, which a registry may have replaced
+ *     since: such instances are dropped when the worker next uses the
+ *     slot or sweeps (wh_host_worker_sweep).
  *
  * Nothing here is shared between threads. */
 #define _GNU_SOURCE   /* memfd_create, pipe2, F_SETPIPE_SZ */
@@ -18,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "pluginInt.h"
 #include "serviceInt.h"
 
 #define STDERR_PIPE_BYTES (64 * 1024)
@@ -62,6 +66,56 @@ static bool open_stdio(wh_host_worker *w, char *err, size_t errlen)
     return true;
 }
 
+/* Linear memory bytes of a plugin's instance (0 while it is rebuilt). */
+static uint64_t plugin_memory(wharf_plugin *p)
+{
+    size_t len = 0;
+    if (p->inst)
+        wharf_instance_memory(p->inst, &len);
+    return len;
+}
+
+/* Frees the slot's plugin, if any, and lets go of its service, which
+ * this may free: a retired version's last pooled instance. */
+static void slot_clear(wh_host_slot *slot)
+{
+    if (!slot->plugin)
+        return;
+    wh_host_service *owner = slot->owner;
+    if (slot->pooled) {
+        WH_HOST_STAT_ADD(owner, pooled, -1);
+        WH_HOST_STAT_ADD(owner, memory, -(int64_t)slot->memory);
+    }
+    wharf_plugin_free(slot->plugin);
+    *slot = (wh_host_slot){ 0 };
+    wh_host_service_unref(owner->root);
+}
+
+/* The worker's slot for `s`, growing the table as services are added at
+ * run time; NULL when out of memory. */
+static wh_host_slot *slot_of(wh_host_worker *w, const wh_host_service *s)
+{
+    if (s->index >= w->nslots) {
+        int n = s->index + 8;
+        wh_host_slot *more = realloc(w->slots, (size_t)n * sizeof *more);
+        if (!more)
+            return NULL;
+        memset(more + w->nslots, 0, (size_t)(n - w->nslots) * sizeof *more);
+        w->slots = more;
+        w->nslots = n;
+    }
+    return &w->slots[s->index];
+}
+
+void wh_host_worker_sweep(wh_host_worker *w)
+{
+    for (int i = 0; i < w->nslots; i++) {
+        wh_host_slot *slot = &w->slots[i];
+        if (slot->plugin && __atomic_load_n(&slot->owner->root->retired, __ATOMIC_ACQUIRE))
+            slot_clear(slot);
+    }
+}
+
 wh_host_worker *wh_host_worker_new(wh_host_app *app, char *err, size_t errlen)
 {
     wh_host_worker *w = calloc(1, sizeof *w);
@@ -76,8 +130,7 @@ wh_host_worker *wh_host_worker_new(wh_host_app *app, char *err, size_t errlen)
     errno = 0;
     if (!open_stdio(w, err, errlen))
         goto out_free;
-    w->slots = calloc((size_t)app->nservices + 1, sizeof *w->slots);
-    if (!w->slots || !wh_host_pool_reserve(w, 64 * 1024)) {
+    if (!wh_host_pool_reserve(w, 64 * 1024)) {
         snprintf(err, errlen, "out of memory");
         goto out_free;
     }
@@ -97,8 +150,8 @@ void wh_host_worker_free(wh_host_worker *w)
 {
     if (!w)
         return;
-    for (int i = 0; w->slots && i < w->app->nservices; i++)
-        wharf_plugin_free(w->slots[i].plugin);
+    for (int i = 0; i < w->nslots; i++)
+        slot_clear(&w->slots[i]);
     free(w->slots);
     close_fd(w->stdin_fd);
     close_fd(w->out_rd);
@@ -191,14 +244,20 @@ bool wh_host_pool_set_stdin(wh_host_worker *w, const uint8_t *body, size_t len)
 wharf_plugin *wh_host_pool_plugin(wh_host_worker *w, wh_host_service *s,
                                   wharf_error *err)
 {
-    wh_host_slot *slot = &w->slots[s->index];
+    wh_host_slot *slot = slot_of(w, s);
+    if (!slot) {
+        *err = (wharf_error){ .status = WHARF_ERR_NOMEM, .message = "out of memory" };
+        return NULL;
+    }
+    if (slot->plugin && slot->owner != s)
+        slot_clear(slot);     /* an instance of an earlier version */
     if (slot->plugin)
         return slot->plugin;
     wharf_plugin *p = NULL;
     if (wharf_plugin_instantiate(s->plugin, &p, err) != WHARF_OK)
         return NULL;
-    slot->plugin = p;
-    slot->uses = 0;
+    wh_host_service_ref(s->root);
+    *slot = (wh_host_slot){ .plugin = p, .owner = s };
     return p;
 }
 
@@ -206,10 +265,17 @@ void wh_host_pool_release(wh_host_worker *w, wh_host_service *s,
                           wharf_plugin *p, bool ok)
 {
     wh_host_slot *slot = &w->slots[s->index];
+    wh_host_note_usage(s, p->inst);
     /* A plugin that failed may hold inconsistent state: never reuse it. */
-    if (ok && s->conf->reuse && ++slot->uses < s->conf->reuse)
+    bool keep = ok && s->conf->reuse && ++slot->uses < s->conf->reuse &&
+                !__atomic_load_n(&s->root->retired, __ATOMIC_ACQUIRE);
+    if (!keep) {
+        slot_clear(slot);
         return;
-    wharf_plugin_free(p);
-    slot->plugin = NULL;
-    slot->uses = 0;
+    }
+    uint64_t mem = plugin_memory(p);
+    WH_HOST_STAT_ADD(s, pooled, slot->pooled ? 0 : 1);
+    WH_HOST_STAT_ADD(s, memory, (int64_t)mem - (int64_t)slot->memory);
+    slot->pooled = true;
+    slot->memory = mem;
 }

@@ -79,6 +79,7 @@ static const char *reason_phrase(int status)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -88,14 +89,29 @@ static const char *reason_phrase(int status)
 }
 
 /* A fresh 8-hex-digit id (xorshift64*): unique enough to find a log line. */
-static void new_error_id(wh_host_worker *w, char out[12])
+void wh_host_request_id(wh_host_worker *w, char id[12])
 {
     uint64_t x = w->rng;
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
     w->rng = x;
-    snprintf(out, 12, "%08" PRIx32, (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32));
+    snprintf(id, 12, "%08" PRIx32, (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32));
+}
+
+void wh_host_worker_set_request(wh_host_worker *w, const char *id)
+{
+    snprintf(w->request_id, sizeof w->request_id, "%s", id);
+}
+
+/* An error response carries the id of the request it answers, so that
+ * the access log, the error log and the client all show the same one. */
+static void error_id(wh_host_worker *w, char out[12])
+{
+    if (w->request_id[0])
+        memcpy(out, w->request_id, sizeof w->request_id);
+    else
+        wh_host_request_id(w, out);
 }
 
 void wh_host_error(wh_host_worker *w, const wh_host_service *s, int status,
@@ -108,7 +124,7 @@ void wh_host_error(wh_host_worker *w, const wh_host_service *s, int status,
     vsnprintf(detail, sizeof detail, detail_fmt, ap);
     va_end(ap);
     *res = (wh_host_response){ .status = status };
-    new_error_id(w, res->error_id);
+    error_id(w, res->error_id);
     wh_host_log_quote(quoted, sizeof quoted, detail, strlen(detail));
     wh_host_log(status >= 500 ? "error" : "warn", "id=%s service=%s status=%d error=%s",
                 res->error_id, s ? s->conf->name : "-", status, quoted);
@@ -134,6 +150,12 @@ void wh_host_fail_call(wh_host_worker *w, const wh_host_service *s,
                        wh_host_response *res)
 {
     const char *msg = err->message[0] ? err->message : wharf_status_name(err->status);
+    if (err->status == WHARF_ERR_TRAP && err->trap == WHARF_TRAP_FUEL)
+        WH_HOST_STAT_ADD(s, fuel_exhausted, 1);
+    else if (err->status == WHARF_ERR_TRAP && is_limit_trap(err->trap))
+        WH_HOST_STAT_ADD(s, timeouts, 1);
+    else if (err->status == WHARF_ERR_TRAP)
+        WH_HOST_STAT_ADD(s, traps, 1);
     if (err->status == WHARF_ERR_TRAP && is_limit_trap(err->trap)) {
         wh_host_error(w, s, 504, err->trap == WHARF_TRAP_FUEL
                       ? "the service ran out of fuel" : "the service ran out of time",
@@ -154,10 +176,30 @@ void wh_host_handle(wh_host_worker *w, wh_host_service *s,
     /* The previous response's buffers are dead once a new request runs. */
     wh_arena_free_all(&w->scratch);
     *res = (wh_host_response){ .status = 500 };
+    WH_HOST_STAT_ADD(s, active, 1);
     if (s->conf->executor == WH_HOST_EXEC_WAGI)
         wh_host_wagi_run(w, s, req, res);
+    else if (s->conf->executor == WH_HOST_EXEC_PIPELINE)
+        wh_host_pipeline_run(w, s, req, res);
     else
         wh_host_function_run(w, s, req, res);
+    WH_HOST_STAT_ADD(s, active, -1);
+}
+
+void wh_host_note_usage(const wh_host_service *s, wharf_instance *inst)
+{
+    if (!inst)
+        return;
+    size_t bytes = 0;
+    wharf_instance_memory(inst, &bytes);
+    uint64_t max = __atomic_load_n(&s->stats->memory_max, __ATOMIC_RELAXED);
+    while (bytes > max && !__atomic_compare_exchange_n(&s->stats->memory_max, &max, bytes,
+                                                       true, __ATOMIC_RELAXED,
+                                                       __ATOMIC_RELAXED))
+        ;
+    uint64_t left = wharf_instance_fuel(inst);
+    if (s->limits.fuel && left <= s->limits.fuel)
+        WH_HOST_STAT_ADD(s, fuel_used, s->limits.fuel - left);
 }
 
 /* ---- The application -------------------------------------------------------------- */
@@ -197,18 +239,19 @@ static uint8_t *read_file(const char *path, size_t *len)
     return NULL;
 }
 
-bool wh_host_load_module(wh_host_app *app, const char *path, wharf_module **out,
-                         char *why, size_t len)
+uint8_t *wh_host_read_module(const char *path, size_t *len, char *why, size_t whylen)
 {
-    size_t n;
-    uint8_t *bytes = read_file(path, &n);
-    if (!bytes) {
-        snprintf(why, len, "cannot read '%s': %s", path, strerror(errno));
-        return false;
-    }
+    uint8_t *bytes = read_file(path, len);
+    if (!bytes)
+        snprintf(why, whylen, "cannot read '%s': %s", path, strerror(errno));
+    return bytes;
+}
+
+bool wh_host_compile_module(wh_host_app *app, const char *path, const uint8_t *bytes,
+                            size_t n, wharf_module **out, char *why, size_t len)
+{
     wharf_error err = { 0 };
     wharf_status st = wharf_module_new(app->engine, bytes, n, out, &err);
-    free(bytes);
     if (st == WHARF_OK)
         return true;
     if (err.offset != WHARF_NO_OFFSET)
@@ -219,21 +262,39 @@ bool wh_host_load_module(wh_host_app *app, const char *path, wharf_module **out,
     return false;
 }
 
+bool wh_host_load_module(wh_host_app *app, const char *path, wharf_module **out,
+                         char *why, size_t len)
+{
+    size_t n;
+    uint8_t *bytes = wh_host_read_module(path, &n, why, len);
+    if (!bytes)
+        return false;
+    bool ok = wh_host_compile_module(app, path, bytes, n, out, why, len);
+    free(bytes);
+    return ok;
+}
+
 int wh_host_app_nservices(const wh_host_app *app) { return app->nservices; }
-wh_host_service *wh_host_app_service(wh_host_app *app, int i) { return &app->services[i]; }
+wh_host_service *wh_host_app_service(wh_host_app *app, int i) { return app->services[i]; }
 const wh_host_service_conf *wh_host_service_conf_of(const wh_host_service *s) { return s->conf; }
 int wh_host_service_index(const wh_host_service *s) { return s->index; }
+wh_host_stats *wh_host_service_stats(const wh_host_service *s) { return s->stats; }
 
-static bool init_service(wh_host_app *app, wh_host_service *s, int i)
+static bool init_service(wh_host_service *s, const wh_host_service_conf *c,
+                         const wh_host_service_src *src)
 {
-    const wh_host_service_conf *c = &app->cfg->services[i];
     s->conf = c;
-    s->index = i;
+    s->index = src->index;
     s->limits = (wharf_limits){
         .max_memory_bytes = c->limits.max_memory,
         .fuel = c->limits.fuel,
         .timeout_ns = c->limits.timeout_ns,
     };
+    s->module = src->module;
+    s->module_borrowed = src->module != NULL;
+    s->stats = src->stats ? src->stats : &s->own_stats;
+    s->refs = 1;
+    s->root = s;
     pthread_mutex_init(&s->lock, NULL);
     s->preopens = calloc((size_t)c->ndirs + 1, sizeof *s->preopens);
     if (!s->preopens)
@@ -243,60 +304,118 @@ static bool init_service(wh_host_app *app, wh_host_service *s, int i)
     return true;
 }
 
-static bool load_service(wh_host_app *app, wh_host_service *s, char *err, size_t errlen)
+/* A pipeline's stages count in the service's counters, and their pooled
+ * instances keep (and retire with) the service they belong to. */
+static void adopt_stages(wh_host_service *s)
 {
-    char why[400] = "";
-    bool ok = s->conf->executor == WH_HOST_EXEC_WAGI
-        ? wh_host_wagi_check(app, s, why, sizeof why)
-        : wh_host_function_load(app, s, why, sizeof why);
-    if (!ok)
-        snprintf(err, errlen, "%s:%d: service '%s': %s", app->cfg->path,
-                 s->conf->module_line, s->conf->name, why);
-    return ok;
+    for (int i = 0; s->stages && i < s->conf->nstages; i++) {
+        s->stages[i].root = s;
+        s->stages[i].stats = s->stats;
+    }
 }
+
+wh_host_service *wh_host_service_new(wh_host_app *app, const wh_host_service_conf *c,
+                                     const wh_host_service_src *src,
+                                     char *why, size_t len)
+{
+    wh_host_service *s = calloc(1, sizeof *s);
+    if (!s || !init_service(s, c, src)) {
+        snprintf(why, len, "out of memory");
+        wh_host_service_free(s);
+        return NULL;
+    }
+    s->wasm = src->wasm;
+    s->wasm_len = src->wasm_len;
+    bool ok = c->executor == WH_HOST_EXEC_WAGI
+        ? wh_host_wagi_check(app, s, why, len)
+        : c->executor == WH_HOST_EXEC_PIPELINE
+        ? wh_host_pipeline_load(app, s, why, len)
+        : wh_host_function_load(app, s, why, len);
+    s->wasm = NULL;     /* borrowed for the call only */
+    s->wasm_len = 0;
+    if (!ok) {
+        wh_host_service_free(s);
+        return NULL;
+    }
+    adopt_stages(s);
+    return s;
+}
+
+void wh_host_service_free(wh_host_service *s)
+{
+    if (!s)
+        return;
+    wh_host_wagi_free(s);
+    if (s->module && !s->module_borrowed)
+        wharf_module_free(s->module);
+    if (s->plugin)
+        wharf_compiled_plugin_free(s->plugin);
+    wh_host_pipeline_free(s);
+    free(s->preopens);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+void wh_host_service_ref(wh_host_service *s)
+{
+    __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+}
+
+void wh_host_service_unref(wh_host_service *s)
+{
+    if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    if (s->release)
+        s->release(s);
+    else
+        wh_host_service_free(s);
+}
+
+void wh_host_service_retire(wh_host_service *s)
+{
+    __atomic_store_n(&s->retired, true, __ATOMIC_RELEASE);
+}
+
+/* Linear memories the engine keeps for reuse: a fresh instance per request
+ * then costs no mmap/munmap (bench/README.md). Enough for every worker's
+ * instances in flight; each kept memory holds at most 1 MiB resident. */
+#define MEMORY_POOL 64
 
 wh_host_app *wh_host_app_new(const wh_host_config *cfg, char *err, size_t errlen)
 {
+    int n = cfg ? cfg->nservices : 0;
     wh_host_app *app = calloc(1, sizeof *app);
-    if (!app || wharf_engine_new(NULL, &app->engine) != WHARF_OK ||
-        !(app->services = calloc((size_t)cfg->nservices, sizeof *app->services))) {
+    const wharf_config ecfg = { .memory_pool = MEMORY_POOL };
+    if (!app || wharf_engine_new(&ecfg, &app->engine) != WHARF_OK ||
+        !(app->services = calloc((size_t)n + 1, sizeof *app->services))) {
         snprintf(err, errlen, "out of memory");
         wh_host_app_free(app);
         return NULL;
     }
     app->cfg = cfg;
-    for (int i = 0; i < cfg->nservices; i++) {
-        wh_host_service *s = &app->services[i];
-        app->nservices = i + 1;
-        if (!init_service(app, s, i)) {
-            snprintf(err, errlen, "out of memory");
-            goto out_free;
+    for (int i = 0; i < n; i++) {
+        const wh_host_service_conf *c = &cfg->services[i];
+        char why[400] = "";
+        wh_host_service_src src = { .index = i };
+        if (!(app->services[i] = wh_host_service_new(app, c, &src, why, sizeof why))) {
+            snprintf(err, errlen, "%s:%d: service '%s': %s", cfg->path, c->module_line,
+                     c->name, why);
+            wh_host_app_free(app);
+            return NULL;
         }
-        if (!load_service(app, s, err, errlen))
-            goto out_free;
-        if (s->conf->executor == WH_HOST_EXEC_WAGI &&
-            app->stdout_bytes < s->conf->limits.max_response)
-            app->stdout_bytes = s->conf->limits.max_response;
+        app->nservices = i + 1;
+        if (c->executor == WH_HOST_EXEC_WAGI && app->stdout_bytes < c->limits.max_response)
+            app->stdout_bytes = c->limits.max_response;
     }
     return app;
-out_free:
-    wh_host_app_free(app);
-    return NULL;
 }
 
 void wh_host_app_free(wh_host_app *app)
 {
     if (!app)
         return;
-    for (int i = 0; i < app->nservices; i++) {
-        wh_host_service *s = &app->services[i];
-        if (s->module)
-            wharf_module_free(s->module);
-        if (s->plugin)
-            wharf_compiled_plugin_free(s->plugin);
-        free(s->preopens);
-        pthread_mutex_destroy(&s->lock);
-    }
+    for (int i = 0; i < app->nservices; i++)
+        wh_host_service_free(app->services[i]);
     free(app->services);
     wharf_engine_free(app->engine);
     free(app);

@@ -75,11 +75,47 @@ const wh_host_service_conf *wh_host_service_conf_of(const wh_host_service *s);
 /* The service's index in its app (dense, for per-service tables). */
 int wh_host_service_index(const wh_host_service *s);
 
+/* References, for services a registry (registry.h) swaps at run time:
+ * whoever uses a service beyond the routing snapshot it found it in (a
+ * request in flight, a pooled instance) holds one. Any thread. */
+void wh_host_service_ref(wh_host_service *s);
+void wh_host_service_unref(wh_host_service *s);
+
+/* ---- Counters (GET /metrics, the admin API) ---------------------------- */
+
+#define WH_HOST_LATENCY_BUCKETS 12   /* their bounds: src/http/metrics.c */
+
+/* One service name's counters, kept across its versions. Every field is
+ * read and written with relaxed atomics, from any thread. */
+typedef struct wh_host_stats {
+    uint64_t requests[6];        /* by status class: [2] is 2xx; [0] other */
+    uint64_t latency[WH_HOST_LATENCY_BUCKETS + 1];  /* per bucket; last +Inf */
+    uint64_t latency_ns;         /* their sum */
+    uint64_t traps;              /* guests that trapped (not limits) */
+    uint64_t timeouts;           /* out of time (timeout, interrupt) */
+    uint64_t fuel_exhausted;     /* out of fuel */
+    uint64_t fuel_used;          /* by services with a fuel limit */
+    int64_t active;              /* guests running now */
+    int64_t pooled;              /* instances kept for reuse */
+    int64_t memory;              /* linear memory bytes of pooled instances */
+    uint64_t memory_max;         /* the most an instance ended a request with */
+} wh_host_stats;
+
+wh_host_stats *wh_host_service_stats(const wh_host_service *s);
+
 /* ---- Workers ------------------------------------------------------------ */
 
 /* Makes one thread's resources. NULL on failure, with a line in err. */
 wh_host_worker *wh_host_worker_new(wh_host_app *app, char *err, size_t errlen);
 void wh_host_worker_free(wh_host_worker *w);
+
+/* A fresh request id (8 hex digits and a NUL) into `id`. */
+void wh_host_request_id(wh_host_worker *w, char id[12]);
+/* Makes `id` the request the worker answers now: the id error responses
+ * carry until the next call ("" = a fresh id for each). */
+void wh_host_worker_set_request(wh_host_worker *w, const char *id);
+/* Drops the worker's pooled instances of retired services. */
+void wh_host_worker_sweep(wh_host_worker *w);
 
 /* Runs `req` on service `s` on the calling thread (the worker's) and
  * fills `res`: the guest's response, or an error response (500 for a
@@ -97,6 +133,10 @@ void wh_host_error(wh_host_worker *w, const wh_host_service *s, int status,
                    const char *reason, wh_host_response *res,
                    const char *detail_fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* Writes `s` (len bytes) as a double-quoted logfmt value into dst, escaping
+ * quotes, backslashes and control bytes; truncates to fit `cap`. */
+void wh_host_log_quote(char *dst, size_t cap, const char *s, size_t len);
 
 /* Logs one logfmt line on stderr ("level=info msg=..."), atomically. */
 void wh_host_log(const char *level, const char *fmt, ...)

@@ -20,28 +20,52 @@ struct wh_host_service {
     const wh_host_service_conf *conf;
     int index;
     wharf_module *module;             /* WAGI: the compiled command */
+    wharf_linker *linker;             /* WAGI: WASI, shared by all requests */
+    wharf_instance_pre *pre;          /* WAGI: the module linked to it */
     wharf_compiled_plugin *plugin;    /* function: the compiled plugin */
+    wh_host_service *stages;          /* pipeline: one function service per
+                                         stage (conf->stages[i].fn) */
     wharf_limits limits;              /* per instance, from conf->limits */
     wh_wasi_preopen *preopens;        /* conf->dirs as WASI wants them */
+    bool module_borrowed;             /* `module` is the registry's (cache) */
+    const uint8_t *wasm;              /* during wh_host_service_new only: */
+    size_t wasm_len;                  /* the module's bytes, if in memory */
 
     /* The gate; unused (no locking) when max_concurrent is 0. */
     pthread_mutex_t lock;
     uint32_t running, waiting;
     wh_host_waiter *head, *tail;      /* FIFO of waiters */
+
+    /* Lifetime, for services that a registry swaps at run time: one
+     * reference per routing snapshot holding the service, per request in
+     * flight and per worker's pooled instance. The last unref calls
+     * `release` (wh_host_service_free when NULL). */
+    int refs;
+    bool retired;                     /* replaced: drop pooled instances */
+    void (*release)(wh_host_service *s);
+    void *owner;                      /* release's context (the registry's) */
+    struct wh_host_service *root;     /* the routed service (a pipeline
+                                         stage's parent), or itself */
+    wh_host_stats *stats;             /* the name's counters, or own_stats */
+    wh_host_stats own_stats;
 };
 
 struct wh_host_app {
-    const wh_host_config *cfg;
+    const wh_host_config *cfg;        /* NULL for a registry's app */
     wharf_engine *engine;
-    wh_host_service *services;
+    wh_host_service **services;
     int nservices;
     size_t stdout_bytes;              /* WAGI stdout capacity a worker needs */
 };
 
-/* A function-executor instance kept for reuse by one worker. */
+/* A function-executor instance kept by one worker: of `owner` (a
+ * reference), which may be an older version than the service's current. */
 typedef struct wh_host_slot {
     wharf_plugin *plugin;
+    wh_host_service *owner;
     uint32_t uses;                    /* requests served so far */
+    uint64_t memory;                  /* linear memory counted as pooled */
+    bool pooled;                      /* counted in owner's stats->pooled */
 } wh_host_slot;
 
 struct wh_host_worker {
@@ -53,23 +77,37 @@ struct wh_host_worker {
     uint8_t *out;                     /* the response bytes, drained here */
     size_t out_cap;
     wh_arena scratch;                 /* per request; emptied after each */
-    uint64_t rng;                     /* error ids */
-    wh_host_slot *slots;              /* per service (function + reuse) */
+    uint64_t rng;                     /* request ids */
+    char request_id[12];              /* the current request's, or "" */
+    wh_host_slot *slots;              /* by service index (function + reuse) */
+    int nslots;
 };
 
 /* wagi.c */
 void wh_host_wagi_run(wh_host_worker *w, wh_host_service *s,
                       const wh_host_request *req, wh_host_response *res);
 /* Checks at start that `s`'s module can run as a WAGI guest: it exports
- * _start and every import links against WASI. */
+ * _start and every import links against WASI. Links it once for all its
+ * requests (s->linker, s->pre). */
 bool wh_host_wagi_check(wh_host_app *app, wh_host_service *s,
                         char *err, size_t errlen);
+/* Frees what wh_host_wagi_check made (safe on any service). */
+void wh_host_wagi_free(wh_host_service *s);
 
 /* service_function.c */
 void wh_host_function_run(wh_host_worker *w, wh_host_service *s,
                           const wh_host_request *req, wh_host_response *res);
 bool wh_host_function_load(wh_host_app *app, wh_host_service *s,
                            char *err, size_t errlen);
+
+/* pipeline.c: the pipeline executor (docs/config.md, "Pipelines"). */
+void wh_host_pipeline_run(wh_host_worker *w, wh_host_service *s,
+                          const wh_host_request *req, wh_host_response *res);
+/* Compiles every stage and checks its function, as wh_host_function_load. */
+bool wh_host_pipeline_load(wh_host_app *app, wh_host_service *s,
+                           char *err, size_t errlen);
+/* Frees what wh_host_pipeline_load made (safe on a service without). */
+void wh_host_pipeline_free(wh_host_service *s);
 
 /* wagi_cgi.c: parses a CGI response (RFC 3875 section 6) from the whole
  * output of a guest. Header names and values point into `buf`. */
@@ -114,13 +152,43 @@ void wh_host_pool_release(wh_host_worker *w, wh_host_service *s,
                           wharf_plugin *p, bool ok);
 
 /* service.c */
+/* Where a service's module comes from, for wh_host_service_new. */
+typedef struct wh_host_service_src {
+    int index;                        /* its per-worker table slot */
+    const uint8_t *wasm;              /* the module's bytes (borrowed for the */
+    size_t wasm_len;                  /* call), or NULL to read conf->module */
+    wharf_module *module;             /* WAGI: compiled already (borrowed; the
+                                         caller keeps it alive), or NULL */
+    wh_host_stats *stats;             /* counters to add to; NULL = its own */
+} wh_host_service_src;
+
+/* Builds the service `c` describes (borrowed; it must outlive the
+ * service), compiled and checked against its executor, with one
+ * reference. On failure returns NULL with one line in `why` (naming
+ * c->module). Thread-safe for a shared app. */
+wh_host_service *wh_host_service_new(wh_host_app *app, const wh_host_service_conf *c,
+                                     const wh_host_service_src *src,
+                                     char *why, size_t len);
+/* Frees at once, whatever the references (an app's own services). */
+void wh_host_service_free(wh_host_service *s);
+/* Marks `s` replaced: workers drop their pooled instances of it. */
+void wh_host_service_retire(wh_host_service *s);
+/* Adds n to counter `field` of s's stats: relaxed, from any thread. */
+#define WH_HOST_STAT_ADD(s, field, n) \
+    __atomic_add_fetch(&(s)->stats->field, (n), __ATOMIC_RELAXED)
+/* Records what one request's instance used: fuel (when the service limits
+ * it) and its linear memory, in s->stats. NULL `inst` is ignored. */
+void wh_host_note_usage(const wh_host_service *s, wharf_instance *inst);
+/* The file at `path` in a malloc'd buffer; NULL with one line in `why`. */
+uint8_t *wh_host_read_module(const char *path, size_t *len, char *why, size_t whylen);
+/* Compiles `bytes`; on failure one line in `why` naming `path` and, for a
+ * bad module, the decoder's or validator's message and byte offset. */
+bool wh_host_compile_module(wh_host_app *app, const char *path, const uint8_t *bytes,
+                            size_t n, wharf_module **out, char *why, size_t len);
 /* Reads and compiles the module at `path`; on failure one line in `why`
  * (naming the path, and the byte offset for a bad module). */
 bool wh_host_load_module(wh_host_app *app, const char *path, wharf_module **out,
                          char *why, size_t len);
-/* Writes `s` (len bytes) as a double-quoted logfmt value into dst, escaping
- * quotes, backslashes and control bytes; truncates to fit `cap`. */
-void wh_host_log_quote(char *dst, size_t cap, const char *s, size_t len);
 /* The error response for a failed engine call: 504 for fuel, deadline and
  * interrupt traps, else 500. `what` names the step ("instantiate"). */
 void wh_host_fail_call(wh_host_worker *w, const wh_host_service *s,

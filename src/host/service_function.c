@@ -38,7 +38,8 @@ static void make_manifest(const wh_host_service *s, wharf_manifest *m,
         vars[i] = (wharf_plugin_kv){ c->vars[i].key, c->vars[i].value };
     uint64_t pages = c->limits.max_memory / 65536;
     *m = (wharf_manifest){
-        .wasm_path = c->module,
+        .wasm = s->wasm, .wasm_len = s->wasm_len,
+        .wasm_path = s->wasm ? NULL : c->module,
         .max_pages = pages > 65536 ? 65536 : (uint32_t)pages,
         .timeout_ns = c->limits.timeout_ns,
         .fuel = c->limits.fuel,

@@ -11,9 +11,10 @@
  *   stdin  the request body;
  *   stdout the CGI response (wagi_cgi.c); stderr goes to the log.
  *
- * Owns the per-request WASI state, linker and instance; the module is
- * the service's, compiled once. A non-zero exit code is a failure (500),
- * as in Spin. */
+ * Owns the per-request WASI state and instance. The module is the
+ * service's, compiled once and linked once against a WASI linker shared
+ * by all requests: each instance carries its request's WASI state as its
+ * user pointer. A non-zero exit code is a failure (500), as in Spin. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,24 +263,17 @@ static const char **build_argv(wh_host_worker *w, const wh_host_request *r, int 
 }
 
 /* Instantiates and runs `_start` once. *code gets a proc_exit code. */
-static wharf_status run_guest(wh_host_app *app, wh_host_service *s,
-                              const wh_wasi_config *cfg, wharf_error *err,
-                              int *code, const char **step)
+static wharf_status run_guest(wh_host_service *s, const wh_wasi_config *cfg,
+                              wharf_error *err, int *code, const char **step)
 {
     wh_wasi *wasi = NULL;
-    wharf_linker *l = NULL;
     wharf_instance *inst = NULL;
     wharf_func *start;
     *step = "WASI setup";
     wharf_status st = wh_wasi_new(cfg, &wasi, err);
-    if (st == WHARF_OK && (wharf_linker_new(app->engine, &l) != WHARF_OK ||
-                           wh_wasi_define(wasi, l) != WHARF_OK)) {
-        st = WHARF_ERR_NOMEM;
-        snprintf(err->message, sizeof err->message, "out of memory");
-    }
     if (st == WHARF_OK) {
         *step = "instantiate";
-        st = wharf_instance_new(s->module, l, &s->limits, &inst, err);
+        st = wharf_instance_pre_instantiate(s->pre, &s->limits, wasi, &inst, err);
     }
     if (st == WHARF_OK && wharf_instance_func(inst, "_start", &start) == WHARF_OK) {
         *step = "_start";
@@ -288,10 +282,9 @@ static wharf_status run_guest(wh_host_app *app, wh_host_service *s,
     *code = st == WHARF_ERR_EXIT ? wh_wasi_exit_code(wasi) : 0;
     if (st == WHARF_ERR_EXIT && *code == 0)
         st = WHARF_OK;
+    wh_host_note_usage(s, inst);
     if (inst)
         wharf_instance_free(inst);
-    if (l)
-        wharf_linker_free(l);
     wh_wasi_free(wasi);
     return st;
 }
@@ -340,7 +333,7 @@ void wh_host_wagi_run(wh_host_worker *w, wh_host_service *s,
     wharf_error err = { 0 };
     const char *step;
     int code;
-    wharf_status st = run_guest(w->app, s, &cfg, &err, &code, &step);
+    wharf_status st = run_guest(s, &cfg, &err, &code, &step);
     size_t len;
     if (collect(w, s, st, &err, code, step, res, &len))
         wh_host_cgi_respond(w, s, w->out, len, res);
@@ -363,41 +356,57 @@ static bool exports_start(const wharf_module *m)
     return false;
 }
 
-/* Links and instantiates once, without running _start, so a missing
- * import is reported at start instead of on every request. */
-static bool trial_link(wh_host_app *app, wh_host_service *s, char *why, size_t len)
+/* A WAGI instance's user pointer is its request's WASI state. */
+static wh_wasi *wasi_of(void *inst_user)
+{
+    return inst_user;
+}
+
+/* Links the module against the shared WASI linker, then instantiates it
+ * once without running _start, so that a missing import (or a memory over
+ * the limit) is reported at start instead of on every request. */
+static bool link_once(wh_host_app *app, wh_host_service *s, char *why, size_t len)
 {
     wh_wasi_config cfg = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
                            .preopens = s->preopens, .npreopens = s->conf->ndirs };
     wharf_error err = { 0 };
     wh_wasi *wasi = NULL;
-    wharf_linker *l = NULL;
     wharf_instance *inst = NULL;
-    wharf_status st = wh_wasi_new(&cfg, &wasi, &err);
-    if (st == WHARF_OK && (wharf_linker_new(app->engine, &l) != WHARF_OK ||
-                           wh_wasi_define(wasi, l) != WHARF_OK))
-        st = WHARF_ERR_NOMEM;
+    wharf_status st = wharf_linker_new(app->engine, &s->linker);
     if (st == WHARF_OK)
-        st = wharf_instance_new(s->module, l, &s->limits, &inst, &err);
+        st = wh_wasi_define_shared(s->linker, wasi_of);
+    if (st == WHARF_OK)
+        st = wharf_instance_pre_new(s->module, s->linker, &s->pre, &err);
+    if (st == WHARF_OK)
+        st = wh_wasi_new(&cfg, &wasi, &err);
+    if (st == WHARF_OK)
+        st = wharf_instance_pre_instantiate(s->pre, &s->limits, wasi, &inst, &err);
     if (st != WHARF_OK)
         snprintf(why, len, "%s: %s", s->conf->module,
                  err.message[0] ? err.message : wharf_status_name(st));
     if (inst)
         wharf_instance_free(inst);
-    if (l)
-        wharf_linker_free(l);
     wh_wasi_free(wasi);
     return st == WHARF_OK;
 }
 
 bool wh_host_wagi_check(wh_host_app *app, wh_host_service *s, char *why, size_t len)
 {
-    if (!wh_host_load_module(app, s->conf->module, &s->module, why, len))
+    /* A registry hands over the module compiled (and cached) already. */
+    if (!s->module && !wh_host_load_module(app, s->conf->module, &s->module, why, len))
         return false;
     if (!exports_start(s->module)) {
         snprintf(why, len, "%s: a WAGI guest must export `_start: func() -> ()` "
                  "(a WASI command)", s->conf->module);
         return false;
     }
-    return trial_link(app, s, why, len);
+    return link_once(app, s, why, len);
+}
+
+void wh_host_wagi_free(wh_host_service *s)
+{
+    wharf_instance_pre_free(s->pre);
+    wharf_linker_free(s->linker);
+    s->pre = NULL;
+    s->linker = NULL;
 }

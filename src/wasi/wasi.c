@@ -4,8 +4,10 @@
  * wasi_path.c, poll_oneoff in wasi_poll.c, sockets in wasi_sock.c.
  *
  * Every function table row is bound to its wh_wasi through one binding
- * (the host function's `user` pointer); dispatch() fetches the guest
- * memory once per call and stores the errno result in slot 0.
+ * (the host function's `user` pointer): directly, or for a linker shared
+ * by many instances through the calling instance's user pointer.
+ * dispatch() fetches the guest memory once per call and stores the errno
+ * result in slot 0.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +23,8 @@
 #include "wasiInt.h"
 
 typedef struct wh_wasi_binding {
-    wh_wasi *w;
+    wh_wasi *w;                       /* NULL when shared: then get() */
+    wh_wasi *(*get)(void *inst_user); /* wh_wasi_define_shared */
     const wh_wasi_func *f;
 } wh_wasi_binding;
 
@@ -277,7 +280,11 @@ static const wh_wasi_func core_funcs[] = {
 static wharf_status dispatch(wharf_caller *c, void *user, wharf_slot *slots)
 {
     const wh_wasi_binding *b = user;
-    wh_wasi_call cx = { .w = b->w, .caller = c, .status = WHARF_OK };
+    wh_wasi *w = b->w ? b->w : b->get(wharf_caller_user(c));
+    if (!w)
+        return wharf_caller_trap(c, "%s: the calling instance has no WASI state",
+                                 b->f->name);
+    wh_wasi_call cx = { .w = w, .caller = c, .status = WHARF_OK };
     cx.mem = wharf_caller_memory(c, &cx.mem_len);
     int r = b->f->fn(&cx, slots);
     if (cx.status != WHARF_OK)
@@ -296,13 +303,16 @@ static uint32_t kinds(const char *sig, wharf_valkind *out)
     return n;
 }
 
-static wharf_status define_table(wh_wasi *w, wharf_linker *l,
+/* Defines the rows of `t`, each with the next binding of `bind`, a copy
+ * of `proto` for that row. */
+static wharf_status define_table(wharf_linker *l, wh_wasi_binding *bind,
+                                 const wh_wasi_binding *proto,
                                  const wh_wasi_func *t, size_t n, size_t *next)
 {
     for (size_t i = 0; i < n; i++) {
         wharf_valkind p[16], r[1];
-        wh_wasi_binding *b = &w->bind[(*next)++];
-        b->w = w;
+        wh_wasi_binding *b = &bind[(*next)++];
+        *b = *proto;
         b->f = &t[i];
         uint32_t np = kinds(t[i].params, p), nr = kinds(t[i].results, r);
         wharf_status st = wharf_linker_define_func(
@@ -313,7 +323,10 @@ static wharf_status define_table(wh_wasi *w, wharf_linker *l,
     return WHARF_OK;
 }
 
-wharf_status wh_wasi_define(wh_wasi *w, wharf_linker *l)
+/* Every function, with bindings made from `proto` into `bind` (room for
+ * all of them, or NULL to get only the count, returned in *total). */
+static wharf_status define_all(wharf_linker *l, wh_wasi_binding *bind,
+                               const wh_wasi_binding *proto, size_t *total)
 {
     struct { const wh_wasi_func *t; size_t n; } tables[] = {
         { core_funcs, WH_ARRAY_LEN(core_funcs) },
@@ -322,17 +335,35 @@ wharf_status wh_wasi_define(wh_wasi *w, wharf_linker *l)
         { wh_wasi_poll_funcs, wh_wasi_poll_nfuncs },
         { wh_wasi_sock_funcs, wh_wasi_sock_nfuncs },
     };
-    size_t total = 0, next = 0;
+    size_t next = 0;
+    *total = 0;
     for (size_t i = 0; i < WH_ARRAY_LEN(tables); i++)
-        total += tables[i].n;
-    if (!w->bind && !(w->bind = calloc(total, sizeof *w->bind)))
-        return WHARF_ERR_NOMEM;
-    for (size_t i = 0; i < WH_ARRAY_LEN(tables); i++) {
-        wharf_status st = define_table(w, l, tables[i].t, tables[i].n, &next);
+        *total += tables[i].n;
+    for (size_t i = 0; bind && i < WH_ARRAY_LEN(tables); i++) {
+        wharf_status st = define_table(l, bind, proto, tables[i].t, tables[i].n, &next);
         if (st != WHARF_OK)
             return st;
     }
     return WHARF_OK;
+}
+
+wharf_status wh_wasi_define(wh_wasi *w, wharf_linker *l)
+{
+    size_t total;
+    define_all(l, NULL, NULL, &total);
+    if (!w->bind && !(w->bind = calloc(total, sizeof *w->bind)))
+        return WHARF_ERR_NOMEM;
+    return define_all(l, w->bind, &(wh_wasi_binding){ .w = w }, &total);
+}
+
+wharf_status wh_wasi_define_shared(wharf_linker *l, wh_wasi *(*get)(void *inst_user))
+{
+    size_t total;
+    define_all(l, NULL, NULL, &total);
+    wh_wasi_binding *bind = wharf_linker_alloc(l, total * sizeof *bind);
+    if (!bind || !get)
+        return bind ? WHARF_ERR_ARG : WHARF_ERR_NOMEM;
+    return define_all(l, bind, &(wh_wasi_binding){ .get = get }, &total);
 }
 
 /* ---- Creation ------------------------------------------------------------- */

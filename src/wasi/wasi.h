@@ -2,8 +2,9 @@
  *
  * A wh_wasi holds one guest process's WASI state: arguments, environment,
  * the fd table (stdio and preopened directories) and the exit code. It is
- * built from a config, its functions are defined into a linker, and it
- * serves exactly one instance at a time. Uses only the public wharf.h API.
+ * built from a config, its functions are defined into a linker (or into a
+ * shared linker once, see wh_wasi_define_shared), and it serves exactly
+ * one instance at a time. Uses only the public wharf.h API.
  * Not thread-safe: one wh_wasi per running guest. */
 #ifndef WH_WASI_H
 #define WH_WASI_H
@@ -41,6 +42,14 @@ void wh_wasi_free(WHARF_OWN wh_wasi *w);
 
 /* Defines every wasi_snapshot_preview1 function into `l`, bound to `w`. */
 wharf_status wh_wasi_define(wh_wasi *w, wharf_linker *l);
+
+/* Defines them bound to no state: each call finds the calling instance's
+ * WASI state as get(user), `user` being that instance's user pointer
+ * (wharf_instance_set_user, wharf_instance_pre_instantiate). So one
+ * linker, made once, serves every instance, each with its own wh_wasi. A
+ * call from an instance for which get returns NULL traps. `get` must be
+ * thread-safe when instances run on several threads. */
+wharf_status wh_wasi_define_shared(wharf_linker *l, wh_wasi *(*get)(void *inst_user));
 
 /* The exit code the guest passed to proc_exit (0 if it returned). Codes
  * of 126 and more are refused with a trap, as wasmtime does. */

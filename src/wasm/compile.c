@@ -15,14 +15,16 @@
  * becomes one `i32.add c <- a, b`: the add is emitted with the TEMP home as
  * its destination, and the local.set that follows retargets it. Constants
  * feed immediate forms (`i32.add d <- a, imm`); elsewhere they are written
- * to their home first. A compare followed by br_if or if is fused into one
+ * to their home first. An i32.add of locals and constants is deferred too,
+ * so that a load or store uses it as its address (base + index + offset in
+ * one instruction). A compare followed by br_if or if is fused into one
  * compare-and-branch.
  *
  * Invariants that keep deferred entries correct:
- *  - a local.set/tee first materializes every LOCAL entry naming that local;
- *  - at block/loop/if entry every LOCAL entry is materialized, so all paths
- *    that meet at a label agree on where each value is (CONST entries are
- *    immutable and may stay);
+ *  - a local.set/tee first materializes every entry reading that local;
+ *  - at block/loop/if entry every entry reading a local is materialized, so
+ *    all paths that meet at a label agree on where each value is (CONST
+ *    entries are immutable and may stay);
  *  - at a label, values that the label carries are in their homes, and the
  *    peephole state is reset so no instruction before a label is rewritten.
  *
@@ -36,13 +38,17 @@
 
 #define NONE UINT32_MAX
 
-enum { E_TEMP, E_LOCAL, E_CONST };
+/* Where an entry's value is: in its home, in a local, known, or an i32
+ * sum not computed yet (slot a + imm k, or slot a + slot k), which a load
+ * or store folds into its address. A deferred sum reads only locals and
+ * its own home, so the rules for LOCAL entries keep it valid. */
+enum { E_TEMP, E_LOCAL, E_CONST, E_ADDI, E_ADDR };
 
 typedef struct entry {
     uint8_t kind, type, nslots;
     uint32_t home;         /* its fixed slot in the operand area */
-    uint32_t local;        /* E_LOCAL: the local's slot */
-    uint64_t k;            /* E_CONST: the value's bits */
+    uint32_t local;        /* E_LOCAL: the local's slot; E_ADD*: slot a */
+    uint64_t k;            /* E_CONST: the bits; E_ADDI: imm; E_ADDR: slot */
 } entry;
 
 enum { F_BLOCK, F_LOOP, F_IF, F_ELSE, F_FUNC };
@@ -66,7 +72,8 @@ typedef struct frame {
 typedef struct cond {
     uint8_t kind;          /* COND_* */
     bool imm;              /* b is an immediate */
-    uint32_t a, b;
+    uint32_t a;
+    uint64_t b;
 } cond;
 
 typedef struct comp {
@@ -81,8 +88,9 @@ typedef struct comp {
     entry *stk; uint32_t nstk, capstk;
     frame *ctl; uint32_t nctl, capctl;
     wh_trapsite *sites; uint32_t nsites, capsites;
-    struct local { uint32_t slot; uint8_t type; } *locals;
+    struct local { uint32_t slot; uint8_t type; bool written; } *locals;
     uint32_t caplocals;
+    bool entry_path;       /* no label yet: unwritten locals are still 0 */
     uint32_t *tmp; uint32_t captmp;       /* br_table scratch */
     entry junk;            /* push target after an allocation failure */
 
@@ -144,6 +152,10 @@ static const uint16_t binopi_iop[WH_OP_COUNT_] = {
 #define CMP(name, inv) BINOPI(name)
 #include "iops.def"
 };
+static const uint16_t divi_iop[WH_OP_COUNT_] = {
+#define DIVI(name) [WH_OP_##name] = WH_IOP_##name##_I + 1,
+#include "iops.def"
+};
 static const uint8_t cmp_cond[WH_OP_COUNT_] = {
 #define CMP(name, inv) [WH_OP_##name] = COND_##name + 1,
 #include "iops.def"
@@ -153,9 +165,10 @@ static const uint16_t mem_iop[WH_OP_COUNT_] = {
 #define STORE(name, t, n) LOAD(name, t, n)
 #include "iops.def"
 };
-/* Loads with the address add fused: [op][imm] */
-static const uint16_t load_fused[WH_OP_COUNT_][2] = {
+/* Loads and stores with the address add fused: [op][imm] */
+static const uint16_t addr_fused[WH_OP_COUNT_][2] = {
 #define LOAD(name, t, n) [WH_OP_##name] = { WH_IOP_##name##_AA, WH_IOP_##name##_AI },
+#define STORE(name, t, n) LOAD(name, t, n)
 #include "iops.def"
 };
 
@@ -271,6 +284,7 @@ static void retargetable(comp *c, uint32_t dst)
 static void label_here(comp *c)
 {
     c->last_end = c->lc_end = c->prev_at = NONE;
+    c->entry_path = false;
 }
 
 
@@ -325,6 +339,14 @@ static void move_to(comp *c, uint32_t dst, const entry *e)
         const_to(c, dst, e->k);
         return;
     }
+    if (e->kind == E_ADDI || e->kind == E_ADDR) {
+        uint32_t at = op(c, e->kind == E_ADDI ? WH_IOP_I32_ADD_I : WH_IOP_I32_ADD);
+        put(c, dst);
+        put(c, e->local);
+        put(c, (uint32_t)e->k);
+        retargetable(c, at + 2);
+        return;
+    }
     uint32_t src = e->kind == E_LOCAL ? e->local : e->home;
     if (src == dst)
         return;
@@ -349,20 +371,35 @@ static void materialize(comp *c, entry *e)
     }
 }
 
-/* The slot holding e's value; a constant is first written to its home. */
+/* The slot holding e's value; a constant or a deferred sum is first
+ * written to its home. */
 static uint32_t slot_of(comp *c, entry *e)
 {
-    if (e->kind == E_CONST)
+    if (e->kind != E_LOCAL)
         materialize(c, e);
     return e->kind == E_LOCAL ? e->local : e->home;
 }
 
-/* Block entry: values still living in locals move to their homes, so every
- * path into a label agrees on where they are. */
+/* Whether e reads slot s (a local) to produce its value. */
+static bool reads_slot(const entry *e, uint32_t s)
+{
+    return ((e->kind == E_LOCAL || e->kind == E_ADDI || e->kind == E_ADDR) &&
+            e->local == s) || (e->kind == E_ADDR && e->k == s);
+}
+
+/* Whether e reads a local below slot `limit`. */
+static bool reads_below(const entry *e, uint32_t limit)
+{
+    return ((e->kind == E_LOCAL || e->kind == E_ADDI || e->kind == E_ADDR) &&
+            e->local < limit) || (e->kind == E_ADDR && e->k < limit);
+}
+
+/* Block entry: values still read from locals move to their homes, so
+ * every path into a label agrees on where they are. */
 static void materialize_locals(comp *c)
 {
     for (uint32_t i = 0; i < c->nstk; i++)
-        if (c->stk[i].kind == E_LOCAL)
+        if (c->stk[i].kind != E_TEMP && c->stk[i].kind != E_CONST)
             materialize(c, &c->stk[i]);
 }
 
@@ -462,8 +499,9 @@ static void resolve(comp *c, frame *f, uint32_t to)
 static void emit_return(comp *c)
 {
     uint32_t n = c->type->nresults;
-    if (n == 1 && c->stk[c->nstk - 1].nslots == 1 && c->stk[c->nstk - 1].kind != E_CONST) {
-        entry *e = &c->stk[c->nstk - 1];
+    entry *top = &c->stk[c->nstk - 1];
+    if (n == 1 && top->nslots == 1 && (top->kind == E_TEMP || top->kind == E_LOCAL)) {
+        entry *e = top;
         op(c, WH_IOP_RET1);
         put(c, e->kind == E_LOCAL ? e->local : e->home);
         put(c, c->rec);
@@ -472,12 +510,12 @@ static void emit_return(comp *c)
     uint32_t first = c->nstk - n, dst = 0;
     for (uint32_t i = first; i < c->nstk; i++) {
         entry *e = &c->stk[i];
-        if (n > 1 && e->kind == E_LOCAL && e->local < c->result_slots)
+        if (n > 1 && reads_below(e, c->result_slots))
             move_to(c, e->home, e);
     }
     for (uint32_t i = first; i < c->nstk; i++) {
         entry e = c->stk[i];
-        if (n > 1 && e.kind == E_LOCAL && e.local < c->result_slots)
+        if (n > 1 && reads_below(&e, c->result_slots))
             e.kind = E_TEMP;
         move_to(c, dst, &e);
         dst += e.nslots;
@@ -526,7 +564,9 @@ static uint32_t cond_branch(comp *c, cond k, bool negate, bool loop)
     op(c, cond_br[kind][k.imm][loop]);
     put(c, k.a);
     if (kind >= COND_CMP0)
-        put(c, k.b);
+        put(c, (uint32_t)k.b);
+    if (kind >= COND_I64_EQ && k.imm)
+        put(c, (uint32_t)(k.b >> 32));
     uint32_t at = c->ncode;
     put(c, 0);
     return at;
@@ -743,8 +783,55 @@ static bool binop_traps(int wop)
     }
 }
 
-/* d <- a op b, or the immediate form when b (or, swapped, a) is constant:
- * x - k becomes x + (-k); i64 immediates must fit in 32 signed bits. */
+/* i32.add of a local or its own home (a) and a constant or a local (b):
+ * pushed as a deferred sum instead of computed. A sum can absorb another
+ * constant; the other home (b's) is reused by the next push, so b may
+ * not be TEMP. */
+static bool defer_add(comp *c, entry *a, entry *b, uint32_t dst)
+{
+    if (a->kind == E_TEMP && a->home != dst)
+        return false;
+    uint32_t as = a->kind == E_TEMP ? dst : a->local;
+    uint8_t kind;
+    uint64_t k;
+    if (b->kind == E_CONST && (a->kind == E_TEMP || a->kind == E_LOCAL)) {
+        kind = E_ADDI;
+        k = (uint32_t)b->k;
+    } else if (b->kind == E_CONST && a->kind == E_ADDI) {
+        kind = E_ADDI;
+        as = a->local;
+        k = (uint32_t)(a->k + b->k);
+    } else if (b->kind == E_LOCAL && (a->kind == E_TEMP || a->kind == E_LOCAL)) {
+        kind = E_ADDR;
+        k = b->local;
+    } else {
+        return false;
+    }
+    entry *e = push(c, WH_I32);
+    e->kind = kind;
+    e->local = as;
+    e->k = k;
+    return true;
+}
+
+/* The immediate form of wop for constant b (0: none): i64 immediates are
+ * 64 bits; division only by constants that cannot trap. */
+static int imm_form(int wop, uint64_t k)
+{
+    if (binopi_iop[wop])
+        return binopi_iop[wop] - 1;
+    bool is64 = wh_opinfo_table[wop].p1 == WH_I64;
+    uint64_t minus1 = is64 ? UINT64_MAX : UINT32_MAX;
+    if (!divi_iop[wop] || (is64 ? k : (uint32_t)k) == 0)
+        return -1;
+    if ((wop == WH_OP_I32_DIV_S || wop == WH_OP_I32_REM_S || wop == WH_OP_I64_DIV_S ||
+         wop == WH_OP_I64_REM_S) && (is64 ? k : (uint32_t)k) == minus1)
+        return -1;
+    return divi_iop[wop] - 1;
+}
+
+/* d <- a op b, or the immediate form when b (or, swapped, a) is constant
+ * (x - k becomes x + -k); an i32.add may be deferred instead. */
 static void do_binop(comp *c, int wop)
 {
     entry b = pop(c), a = pop(c);
@@ -755,33 +842,29 @@ static void do_binop(comp *c, int wop)
         b = t;
         wop = swapped(wop);
     }
-    int iop = binop_iop[wop] - 1;
     uint64_t k = b.k;
-    bool imm = false;
-    if (b.kind == E_CONST) {
-        int w = wop;
-        if (wop == WH_OP_I32_SUB || wop == WH_OP_I64_SUB) {
-            w = wop == WH_OP_I32_SUB ? WH_OP_I32_ADD : WH_OP_I64_ADD;
-            k = 0 - k;
-        }
-        bool is64 = wh_opinfo_table[w].p1 == WH_I64;
-        if (binopi_iop[w] && (!is64 || k == (uint64_t)(int64_t)(int32_t)k)) {
-            imm = true;
-            iop = binopi_iop[w] - 1;
-        }
+    if (b.kind == E_CONST && (wop == WH_OP_I32_SUB || wop == WH_OP_I64_SUB)) {
+        wop = wop == WH_OP_I32_SUB ? WH_OP_I32_ADD : WH_OP_I64_ADD;
+        k = b.k = 0 - b.k;
     }
+    if (wop == WH_OP_I32_ADD && defer_add(c, &a, &b, dst))
+        return;
+    int iop = b.kind == E_CONST ? imm_form(wop, k) : -1;
+    bool imm = iop >= 0, is64 = wh_opinfo_table[wop].p1 == WH_I64;
     uint32_t as = slot_of(c, &a);
     uint32_t bs = imm ? (uint32_t)k : slot_of(c, &b);
-    uint32_t at = op(c, iop);
-    if (binop_traps(wop))
+    uint32_t at = op(c, imm ? iop : binop_iop[wop] - 1);
+    if (binop_traps(wop) && !imm)
         site(c, at);
     put(c, dst);
     put(c, as);
     put(c, bs);
+    if (imm && is64)
+        put(c, (uint32_t)(k >> 32));
     push(c, wh_opinfo_table[wop].r);
     retargetable(c, at + 2);
     if (cmp_cond[wop]) {
-        c->lc = (cond){ (uint8_t)(cmp_cond[wop] - 1), imm, as, bs };
+        c->lc = (cond){ (uint8_t)(cmp_cond[wop] - 1), imm, as, imm ? k : bs };
         c->lc_at = at;
         c->lc_end = c->ncode;
         c->lc_dst = dst;
@@ -853,8 +936,14 @@ static void do_load(comp *c, int wop)
     uint32_t offset = wh_rd_u32(&c->r), add[3], at;
     bool imm;
     entry a = pop(c);
-    if (take_address_add(c, &a, add, &imm)) {
-        at = op(c, load_fused[wop][imm]);
+    if (a.kind == E_ADDI || a.kind == E_ADDR) {
+        at = op(c, addr_fused[wop][a.kind == E_ADDI]);
+        put(c, a.home);
+        put(c, a.home);                    /* the sum is dead: s = d */
+        put(c, a.local);
+        put(c, (uint32_t)a.k);
+    } else if (take_address_add(c, &a, add, &imm)) {
+        at = op(c, addr_fused[wop][imm]);
         put(c, a.home);
         for (int i = 0; i < 3; i++)
             put(c, add[i]);
@@ -875,9 +964,16 @@ static void do_store(comp *c, int wop)
     wh_rd_u32(&c->r);
     uint32_t offset = wh_rd_u32(&c->r);
     entry v = pop(c), a = pop(c);
-    uint32_t vs = slot_of(c, &v), as = slot_of(c, &a);
-    site(c, op(c, mem_iop[wop] - 1));
-    put(c, as);
+    uint32_t vs = slot_of(c, &v);
+    if (a.kind == E_ADDI || a.kind == E_ADDR) {
+        site(c, op(c, addr_fused[wop][a.kind == E_ADDI]));
+        put(c, a.local);
+        put(c, (uint32_t)a.k);
+    } else {
+        uint32_t as = slot_of(c, &a);
+        site(c, op(c, mem_iop[wop] - 1));
+        put(c, as);
+    }
     put(c, vs);
     put(c, offset);
 }
@@ -896,12 +992,17 @@ static void do_local_set(comp *c, uint32_t x, bool tee)
 {
     uint32_t ls = c->locals[x].slot;
     entry v = pop(c);
+    /* Compilers zero locals that the frame set up already zeroed. */
+    if (!tee && c->entry_path && !c->locals[x].written && x >= c->type->nparams &&
+        v.kind == E_CONST && v.k == 0)
+        return;
+    c->locals[x].written = true;
     bool aliased = false, moved = false;
     for (uint32_t i = 0; i < c->nstk; i++)
-        aliased |= c->stk[i].kind == E_LOCAL && c->stk[i].local == ls;
+        aliased |= reads_slot(&c->stk[i], ls);
     if (aliased) {
         for (uint32_t i = 0; i < c->nstk; i++)
-            if (c->stk[i].kind == E_LOCAL && c->stk[i].local == ls)
+            if (reads_slot(&c->stk[i], ls))
                 materialize(c, &c->stk[i]);
     } else {
         moved = retarget(c, &v, ls);
@@ -911,13 +1012,13 @@ static void do_local_set(comp *c, uint32_t x, bool tee)
     if (!tee)
         return;
     entry *e = push(c, v.type);
-    if (moved) {
-        e->kind = E_LOCAL;
-        e->local = ls;
-    } else if (v.kind != E_TEMP) {
+    if (v.kind == E_CONST || v.kind == E_LOCAL || (v.kind == E_TEMP && !moved)) {
         e->kind = v.kind;
         e->local = v.local;
         e->k = v.k;
+    } else {
+        e->kind = E_LOCAL;
+        e->local = ls;
     }
 }
 
@@ -1282,7 +1383,7 @@ static bool layout_frame(comp *c, const wh_funcdecl *fd)
         return false;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t type = i < t->nparams ? t->params[i] : fd->local_types[i - t->nparams];
-        c->locals[i] = (struct local){ s, type };
+        c->locals[i] = (struct local){ s, type, false };
         s += wh_valtype_slots(type);
     }
     c->type = t;
@@ -1324,6 +1425,7 @@ static bool compile_func(comp *c, uint32_t funcidx)
     c->cost_frame = 0;
     c->func_cost = 0;
     label_here(c);
+    c->entry_path = true;
     c->r = (wh_reader){ c->m->bytes, c->m->bytes + fd->body_off,
                         c->m->bytes + fd->body_off + fd->body_len, NULL, 0 };
     frame *f = push_frame(c, F_FUNC);

@@ -1,5 +1,6 @@
 /* instance.c: the linker (names -> externs) and instantiation (spec 4.5.4):
- * import resolution and matching, allocation of the module's own functions,
+ * import resolution and matching, pre-linked modules (imports resolved
+ * once, for many instances), allocation of the module's own functions,
  * tables, memories and globals, constant expressions, element and data
  * segments, the start function; and export lookup.
  *
@@ -191,6 +192,11 @@ wharf_status wharf_linker_define_global(wharf_linker *l, const char *module,
     return define_c(l, module, name, WH_EXT_GLOBAL, g);
 }
 
+void *wharf_linker_alloc(wharf_linker *l, size_t size)
+{
+    return wh_arena_alloc(&l->arena, size);
+}
+
 /* The extern that export `ex` of `inst` names. */
 static void *export_obj(const wharf_instance *inst, const wh_export *ex)
 {
@@ -223,7 +229,8 @@ wharf_status wharf_linker_define_instance(wharf_linker *l, const char *module,
  * emit; a deeper (extended-const) expression fails instantiation. */
 #define CONST_STACK 64
 
-/* The value pushed by a constant instruction; false for the others. */
+/* The value pushed by a constant instruction; false for the others.
+ * `inst` is NULL only for the instructions that do not need it. */
 static bool const_push(const wharf_instance *inst, int op, wh_reader *r, wharf_slot *v)
 {
     switch (op) {
@@ -251,12 +258,13 @@ static wharf_slot const_arith(int op, wharf_slot a, wharf_slot b)
     }
 }
 
-/* Evaluates a validated constant expression (spec 3.3.10) in `inst`, whose
- * functions and the globals it may read are already in place. False only
- * past CONST_STACK. */
-static bool eval_const(const wharf_instance *inst, wh_expr e, wharf_slot *out)
+/* Evaluates a validated constant expression (spec 3.3.10) of `m` in
+ * `inst`, whose functions and the globals it may read are already in
+ * place. False past CONST_STACK, or when `inst` is NULL and the
+ * expression needs an instance. */
+static bool eval_in(const wharf_module *m, const wharf_instance *inst, wh_expr e,
+                    wharf_slot *out)
 {
-    const wharf_module *m = inst->module;
     wh_reader r = { m->bytes, m->bytes + e.off, m->bytes + e.off + e.len, NULL, 0 };
     wharf_slot st[CONST_STACK];
     uint32_t n = 0;
@@ -265,6 +273,8 @@ static bool eval_const(const wharf_instance *inst, wh_expr e, wharf_slot *out)
         wharf_slot v;
         if (op == WH_OP_END)
             break;
+        if (!inst && (op == WH_OP_GLOBAL_GET || op == WH_OP_REF_FUNC))
+            return false;
         if (const_push(inst, op, &r, &v)) {
             if (n == CONST_STACK)
                 return false;
@@ -276,6 +286,16 @@ static bool eval_const(const wharf_instance *inst, wh_expr e, wharf_slot *out)
     }
     *out = n ? st[n - 1] : 0;
     return n == 1 && !r.err;
+}
+
+static bool eval_const(const wharf_instance *inst, wh_expr e, wharf_slot *out)
+{
+    return eval_in(inst->module, inst, e, out);
+}
+
+bool wh_rt_const_fixed(const wharf_module *m, wh_expr e, wharf_slot *out)
+{
+    return eval_in(m, NULL, e, out);
 }
 
 void *wh_rt_elem_item(const wharf_instance *inst, const wh_elem *e, uint32_t i)
@@ -294,6 +314,12 @@ static wharf_status too_complex(wharf_error *err)
 }
 
 /* ---- Instantiation ----------------------------------------------------- */
+
+/* A module with its imports resolved (the public API's pre). */
+struct wharf_instance_pre {
+    wharf_module *module;
+    void *externs[];              /* per import of the module, in order */
+};
 
 static wharf_status instance_alloc(wharf_module *m, const wharf_limits *lim,
                                    wh_rt_instance **out, wharf_error *err)
@@ -368,24 +394,41 @@ static bool import_matches(const wharf_module *m, const wh_import *im, const lin
     }
 }
 
+/* The extern `l` defines for import `im`, checked against its type; NULL
+ * with UNLINKABLE in `err` when there is none or it does not match. */
+static void *resolve(const wharf_module *m, const wharf_linker *l,
+                     const wh_import *im, wharf_error *err)
+{
+    const link_entry *e = l ? linker_find(l, im->module, im->name) : NULL;
+    if (e && import_matches(m, im, e))
+        return e->of.any;
+    wh_error_set(err, WHARF_ERR_UNLINKABLE, WHARF_NO_OFFSET, "%s %.*s.%.*s",
+                 e ? "incompatible import type for" : "unknown import:",
+                 (int)im->module.len, im->module.ptr, (int)im->name.len, im->name.ptr);
+    return NULL;
+}
+
+static void bind_import(wharf_instance *inst, const wh_import *im, void *obj)
+{
+    switch (im->kind) {
+    case WH_EXT_FUNC: inst->funcs[im->index] = obj; break;
+    case WH_EXT_TABLE: inst->tables[im->index] = obj; break;
+    case WH_EXT_MEMORY: inst->memories[im->index] = obj; break;
+    default: inst->globals[im->index] = obj; break;
+    }
+}
+
+/* Imports come from the linker, or already resolved from a pre. */
 static wharf_status resolve_imports(wharf_instance *inst, const wharf_linker *l,
-                                    wharf_error *err)
+                                    const wharf_instance_pre *pre, wharf_error *err)
 {
     const wharf_module *m = inst->module;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wh_import *im = &m->imports[i];
-        const link_entry *e = l ? linker_find(l, im->module, im->name) : NULL;
-        if (!e || !import_matches(m, im, e))
-            return wh_error_set(err, WHARF_ERR_UNLINKABLE, WHARF_NO_OFFSET, "%s %.*s.%.*s",
-                                e ? "incompatible import type for" : "unknown import:",
-                                (int)im->module.len, im->module.ptr,
-                                (int)im->name.len, im->name.ptr);
-        switch (im->kind) {
-        case WH_EXT_FUNC: inst->funcs[im->index] = e->of.func; break;
-        case WH_EXT_TABLE: inst->tables[im->index] = e->of.table; break;
-        case WH_EXT_MEMORY: inst->memories[im->index] = e->of.memory; break;
-        default: inst->globals[im->index] = e->of.global; break;
-        }
+        void *obj = pre ? pre->externs[i] : resolve(m, l, im, err);
+        if (!obj)
+            return WHARF_ERR_UNLINKABLE;
+        bind_import(inst, im, obj);
     }
     return WHARF_OK;
 }
@@ -440,7 +483,8 @@ static wharf_status make_memories(wharf_instance *inst, wharf_error *err)
                                 "memory %u needs %u pages, more than the limit of %u",
                                 i, lim->min, cap);
         wh_rt_memory *rm = wh_arena_alloc(&inst->arena, sizeof *rm);
-        if (!rm || wh_rt_memory_init(rm, lim->min, cap, lim->has_max, lim->max))
+        if (!rm || wh_rt_memory_init(rm, inst->engine, lim->min, cap, lim->has_max,
+                                     lim->max))
             return wh_error_set(err, WHARF_ERR_NOMEM, WHARF_NO_OFFSET,
                                 "out of memory for memory %u", i);
         inst->memories[i] = &rm->mem;
@@ -495,10 +539,27 @@ static wharf_status init_elems(wharf_instance *inst, bool *escaped, wharf_error 
     return WHARF_OK;
 }
 
-/* Active data segments run memory.init then data.drop (spec 4.5.4). */
-static wharf_status init_datas(wharf_instance *inst, wharf_error *err)
+/* All active segments at once from the module's image: the same bytes in
+ * the same place as the loop below, as every one of them is in bounds. */
+static wharf_status init_image(wharf_instance *inst, const struct wh_rt_image *img,
+                               wharf_error *err)
 {
     const wharf_module *m = inst->module;
+    for (uint32_t i = 0; i < m->ndatas; i++)
+        inst->data_dropped[i] = m->datas[i].mode == WH_SEG_ACTIVE;
+    if (!wh_rt_image_apply(img, wh_rt_memory_of(inst->memories[0])))
+        return wh_error_set(err, WHARF_ERR_NOMEM, WHARF_NO_OFFSET,
+                            "cannot map the initial memory image");
+    return WHARF_OK;
+}
+
+/* Active data segments run memory.init then data.drop (spec 4.5.4). */
+static wharf_status init_datas(wharf_instance *inst, const struct wh_rt_image *img,
+                               wharf_error *err)
+{
+    const wharf_module *m = inst->module;
+    if (img && img->usable)
+        return init_image(inst, img, err);
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wh_data *d = &m->datas[i];
         if (d->mode != WH_SEG_ACTIVE)
@@ -516,11 +577,13 @@ static wharf_status init_datas(wharf_instance *inst, wharf_error *err)
     return WHARF_OK;
 }
 
-static wharf_status build(wharf_instance *inst, const wharf_linker *l, bool *escaped,
+/* Instantiation proper, from the linker `l` or the pre-linked `pre`. */
+static wharf_status build(wharf_instance *inst, const wharf_linker *l,
+                          const wharf_instance_pre *pre, bool *escaped,
                           wharf_error *err)
 {
-    const wharf_module *m = inst->module;
-    wharf_status s = resolve_imports(inst, l, err);
+    wharf_module *m = inst->module;
+    wharf_status s = resolve_imports(inst, l, pre, err);
     if (s == WHARF_OK)
         s = make_funcs(inst, err);
     if (s == WHARF_OK)
@@ -532,7 +595,7 @@ static wharf_status build(wharf_instance *inst, const wharf_linker *l, bool *esc
     if (s == WHARF_OK)
         s = init_elems(inst, escaped, err);
     if (s == WHARF_OK)
-        s = init_datas(inst, err);
+        s = init_datas(inst, pre ? wh_rt_image_get(m) : NULL, err);
     if (s == WHARF_OK && m->has_start) {
         /* A trapping start function may have stored anything anywhere. */
         *escaped = true;
@@ -541,16 +604,19 @@ static wharf_status build(wharf_instance *inst, const wharf_linker *l, bool *esc
     return s;
 }
 
-wharf_status wharf_instance_new(wharf_module *m, const wharf_linker *l,
-                                const wharf_limits *limits,
+static wharf_status instantiate(wharf_module *m, const wharf_linker *l,
+                                const wharf_instance_pre *pre,
+                                const wharf_limits *limits, void *user,
                                 WHARF_OWN wharf_instance **out, wharf_error *err)
 {
     *out = NULL;
     wh_rt_instance *ri;
     bool escaped = false;
     wharf_status s = instance_alloc(m, limits, &ri, err);
-    if (s == WHARF_OK)
-        s = build(&ri->inst, l, &escaped, err);
+    if (s == WHARF_OK) {
+        ri->user = user;
+        s = build(&ri->inst, l, pre, &escaped, err);
+    }
     if (s == WHARF_OK) {
         *out = &ri->inst;
         return WHARF_OK;
@@ -566,6 +632,60 @@ wharf_status wharf_instance_new(wharf_module *m, const wharf_linker *l,
         wh_rt_instance_destroy(ri);
     }
     return s;
+}
+
+wharf_status wharf_instance_new(wharf_module *m, const wharf_linker *l,
+                                const wharf_limits *limits,
+                                WHARF_OWN wharf_instance **out, wharf_error *err)
+{
+    return instantiate(m, l, NULL, limits, NULL, out, err);
+}
+
+void wharf_instance_set_user(wharf_instance *inst, void *user)
+{
+    WH_CONTAINER(inst, wh_rt_instance, inst)->user = user;
+}
+
+void *wharf_instance_user(const wharf_instance *inst)
+{
+    return WH_CONTAINER(inst, const wh_rt_instance, inst)->user;
+}
+
+/* ---- Pre-linked modules -------------------------------------------------- */
+
+wharf_status wharf_instance_pre_new(wharf_module *m, const wharf_linker *l,
+                                    WHARF_OWN wharf_instance_pre **out,
+                                    wharf_error *err)
+{
+    *out = NULL;
+    wharf_instance_pre *pre = wh_alloc(&m->engine->alloc, sizeof *pre +
+                                       (size_t)m->nimports * sizeof *pre->externs);
+    if (!pre)
+        return wh_error_set(err, WHARF_ERR_NOMEM, WHARF_NO_OFFSET, "out of memory");
+    pre->module = m;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        if (!(pre->externs[i] = resolve(m, l, &m->imports[i], err))) {
+            wharf_instance_pre_free(pre);
+            return WHARF_ERR_UNLINKABLE;
+        }
+    }
+    *out = pre;
+    return WHARF_OK;
+}
+
+void wharf_instance_pre_free(WHARF_OWN wharf_instance_pre *pre)
+{
+    if (pre)
+        wh_free(&pre->module->engine->alloc, pre);
+}
+
+wharf_status wharf_instance_pre_instantiate(wharf_instance_pre *pre,
+                                            const wharf_limits *limits,
+                                            void *user,
+                                            WHARF_OWN wharf_instance **out,
+                                            wharf_error *err)
+{
+    return instantiate(pre->module, NULL, pre, limits, user, out, err);
 }
 
 void wh_rt_instance_destroy(wh_rt_instance *ri)

@@ -111,6 +111,13 @@ static inline uint64_t sat_i64_u(double x)
     return (uint64_t)x;
 }
 
+static inline uint64_t imm64(const uint32_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 static inline uint32_t rotl32(uint32_t a, uint32_t b)
 {
     b &= 31;
@@ -244,7 +251,9 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define NEXT(n) do { ip += (n) + 1; DISPATCH(); } while (0)
 #define TRAP(code) do { trap = (code); goto trapped; } while (0)
 
-/* Operand k of the current instruction, as a slot and typed. */
+/* Operand k of the current instruction, as a slot and typed; IMM64 reads a
+ * 64-bit immediate from operands k and k + 1. */
+#define IMM64(k) imm64(&U(k))
 #define S(k) fp[U(k)]
 #define U32(k) ((uint32_t)S(k))
 #define U64(k) ((uint64_t)S(k))
@@ -275,23 +284,29 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define H_BINI32(name, expr) H_BIN(name, U32, PUT32, expr)                \
     L_##name##_I: { uint32_t a = U32(2), b = U(3); PUT32(1, expr); NEXT(4); }
 #define H_BINI64(name, expr) H_BIN(name, U64, PUT64, expr)                \
-    L_##name##_I: {                                                      \
-        uint64_t a = U64(2), b = (uint64_t)(int64_t)(int32_t)U(3);      \
-        PUT64(1, expr); NEXT(4);                                         \
-    }
+    L_##name##_I: { uint64_t a = U64(2), b = IMM64(3); PUT64(1, expr); NEXT(5); }
 /* A compare: the value form (d, a, b) and the fused branches (a, b, off);
- * IMM(k) reads the immediate b from unit k. */
-#define H_CMP(name, T, GET, IMM, expr)                                   \
+ * IMM(k) reads the immediate b from operand k, W operands wide. */
+#define H_CMP(name, T, GET, IMM, W, expr)                                \
     L_##name: { T a = GET(2), b = GET(3); PUT32(1, expr); NEXT(4); }      \
-    L_##name##_I: { T a = GET(2), b = IMM(3); PUT32(1, expr); NEXT(4); } \
+    L_##name##_I: { T a = GET(2), b = IMM(3); PUT32(1, expr); NEXT(3 + W); } \
     L_BR_##name: { T a = GET(1), b = GET(2); if (expr) JUMP(3); NEXT(4); } \
     L_BR_##name##_L: { T a = GET(1), b = GET(2); if (expr) JUMP_LOOP(3); NEXT(4); } \
-    L_BR_##name##_I: { T a = GET(1), b = IMM(2); if (expr) JUMP(3); NEXT(4); } \
-    L_BR_##name##_I_L: { T a = GET(1), b = IMM(2); if (expr) JUMP_LOOP(3); NEXT(4); }
+    L_BR_##name##_I: {                                                   \
+        T a = GET(1), b = IMM(2);                                        \
+        if (expr)                                                        \
+            JUMP(2 + W);                                                 \
+        NEXT(3 + W);                                                     \
+    }                                                                    \
+    L_BR_##name##_I_L: {                                                 \
+        T a = GET(1), b = IMM(2);                                        \
+        if (expr)                                                        \
+            JUMP_LOOP(2 + W);                                            \
+        NEXT(3 + W);                                                     \
+    }
 #define IMM32(k) U(k)
-#define IMM64(k) ((uint64_t)(int64_t)(int32_t)U(k))
-#define H_CMP32(name, expr) H_CMP(name, uint32_t, U32, IMM32, expr)
-#define H_CMP64(name, expr) H_CMP(name, uint64_t, U64, IMM64, expr)
+#define H_CMP32(name, expr) H_CMP(name, uint32_t, U32, IMM32, 1, expr)
+#define H_CMP64(name, expr) H_CMP(name, uint64_t, U64, IMM64, 2, expr)
 #define H_BRC(name, cond)                                                \
     L_BR_##name: if (cond) JUMP(2); NEXT(3);                            \
     L_BR_##name##_L: if (cond) JUMP_LOOP(2); NEXT(3);
@@ -321,15 +336,18 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
         PUT32(2, sum);                                                   \
         LOAD_AT((uint64_t)sum + U(5), T, N, 6);                          \
     }
-#define H_STORE(name, T, N)                                              \
-    L_##name: {                                                          \
-        uint64_t ea = (uint64_t)U32(1) + U(3);                          \
-        T v = (T)S(2);                                                   \
-        if (WH_UNLIKELY(ea + N > msize))                                 \
+#define STORE_AT(ea, T, N, vk, k)                                        \
+    do {                                                                 \
+        T v = (T)S(vk);                                                  \
+        if (WH_UNLIKELY((ea) + N > msize))                               \
             TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
-        memcpy(mbase + ea, &v, N);                                       \
-        NEXT(4);                                                         \
-    }
+        memcpy(mbase + (ea), &v, N);                                     \
+        NEXT(k);                                                         \
+    } while (0)
+#define H_STORE(name, T, N)                                              \
+    L_##name: STORE_AT((uint64_t)U32(1) + U(3), T, N, 2, 4);             \
+    L_##name##_AA: STORE_AT((uint64_t)(uint32_t)(U32(1) + U32(2)) + U(4), T, N, 3, 5); \
+    L_##name##_AI: STORE_AT((uint64_t)(uint32_t)(U32(1) + U(2)) + U(4), T, N, 3, 5);
 /* Trapping float -> int truncation: NaN, then the exact open range. */
 #define H_TRUNC(name, GET, PUT, T, lo, hi)                               \
     L_##name: {                                                          \
@@ -359,7 +377,8 @@ static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
     H(BR_##name##_I) H(BR_##name##_I_L)
 #define BRC(name) H(BR_##name) H(BR_##name##_L)
 #define LOAD(name, t, n) H(name) H(name##_AA) H(name##_AI)
-#define STORE(name, t, n) H(name)
+#define STORE(name, t, n) H(name) H(name##_AA) H(name##_AI)
+#define DIVI(name) H(name##_I)
 #include "iops.def"
 #undef H
     };
@@ -721,6 +740,16 @@ L_I64_REM_U: {
     PUT64(1, a % b);
     NEXT(4);
 }
+
+    /* By a constant that is neither 0 nor (signed) -1: nothing to check. */
+    L_I32_DIV_S_I: PUT32(1, (int32_t)U32(2) / (int32_t)U(3)); NEXT(4);
+    L_I32_DIV_U_I: PUT32(1, U32(2) / U(3)); NEXT(4);
+    L_I32_REM_S_I: PUT32(1, (int32_t)U32(2) % (int32_t)U(3)); NEXT(4);
+    L_I32_REM_U_I: PUT32(1, U32(2) % U(3)); NEXT(4);
+    L_I64_DIV_S_I: PUT64(1, (int64_t)U64(2) / (int64_t)IMM64(3)); NEXT(5);
+    L_I64_DIV_U_I: PUT64(1, U64(2) / IMM64(3)); NEXT(5);
+    L_I64_REM_S_I: PUT64(1, (int64_t)U64(2) % (int64_t)IMM64(3)); NEXT(5);
+    L_I64_REM_U_I: PUT64(1, U64(2) % IMM64(3)); NEXT(5);
 
     /* ---- Integer unary ---- */
     H_UN(I32_EQZ, U32, PUT32, a == 0)

@@ -1,7 +1,7 @@
-/* runtime.c: the engine, modules as the embedder sees them, memories,
- * tables and globals, calls into wasm and out to host functions, traps and
- * the fuel/deadline/interrupt limits. The linker and instantiation live in
- * instance.c.
+/* runtime.c: the engine, modules as the embedder sees them, tables and
+ * globals, calls into wasm and out to host functions, traps and the
+ * fuel/deadline/interrupt limits. The linker and instantiation live in
+ * instance.c, linear memories in memory.c.
  *
  * Invariants: a linear memory reserves its whole maximum once and never
  * moves; a call's limits are armed only at the outermost wharf_call of an
@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define DEFAULT_CALL_DEPTH 10000u
 #define DEFAULT_MEMORY_BYTES ((uint64_t)WH_MAX_PAGES * WH_PAGE_SIZE)
@@ -81,6 +80,11 @@ wharf_status wharf_engine_new(const wharf_config *cfg, WHARF_OWN wharf_engine **
         e->cfg.max_memory_bytes = DEFAULT_MEMORY_BYTES;
     if (!e->cfg.stack_bytes)
         e->cfg.stack_bytes = DEFAULT_STACK_BYTES;
+    if (e->cfg.memory_pool &&
+        !(e->pool = wh_alloc(&a, (size_t)e->cfg.memory_pool * sizeof *e->pool))) {
+        wh_free(&a, e);
+        return WHARF_ERR_NOMEM;
+    }
     pthread_mutex_init(&e->lock, NULL);
     *out = e;
     return WHARF_OK;
@@ -95,8 +99,10 @@ void wharf_engine_free(WHARF_OWN wharf_engine *e)
         e->zombies = z->next_zombie;
         wh_rt_instance_destroy(z);
     }
+    wh_rt_pool_drain(e);
     pthread_mutex_destroy(&e->lock);
     wh_allocator a = e->alloc;
+    wh_free(&a, e->pool);
     wh_free(&a, e);
 }
 
@@ -164,6 +170,7 @@ void wharf_module_free(WHARF_OWN wharf_module *m)
     if (!m)
         return;
     const wh_allocator *a = &m->engine->alloc;
+    wh_rt_image_free(m);
     wh_interp_compiled_free(m);
     wh_arena_free_all(&m->arena);
     wh_free(a, m->bytes);
@@ -259,96 +266,6 @@ static bool valkind_ok(wharf_valkind k)
 {
     return k == WHARF_I32 || k == WHARF_I64 || k == WHARF_F32 || k == WHARF_F64 ||
            k == WHARF_V128 || k == WHARF_FUNCREF || k == WHARF_EXTERNREF;
-}
-
-/* ---- Memories ---------------------------------------------------------- */
-
-wharf_status wh_rt_memory_init(wh_rt_memory *rm, uint32_t min, uint32_t max_pages,
-                               bool has_max, uint32_t declared_max)
-{
-    /* At least one page of address space, so base is never NULL even for
-     * a zero-sized memory (memcpy of 0 bytes at base stays defined). */
-    size_t reserve = (size_t)(max_pages ? max_pages : 1) * WH_PAGE_SIZE;
-    void *p = mmap(NULL, reserve, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return WHARF_ERR_NOMEM;
-    size_t commit = (size_t)min * WH_PAGE_SIZE;
-    if (commit && mprotect(p, commit, PROT_READ | PROT_WRITE) != 0) {
-        munmap(p, reserve);
-        return WHARF_ERR_NOMEM;
-    }
-    rm->mem.base = p;
-    rm->mem.size = commit;
-    rm->mem.pages = min;
-    rm->mem.max_pages = max_pages;
-    rm->mem.reserved = reserve;
-    rm->has_max = has_max;
-    rm->max = declared_max;
-    return WHARF_OK;
-}
-
-void wh_rt_memory_release(wh_rt_memory *rm)
-{
-    if (rm->mem.base)
-        munmap(rm->mem.base, rm->mem.reserved);
-    rm->mem.base = NULL;
-}
-
-int32_t wh_rt_memory_grow(wharf_memory *m, uint32_t delta)
-{
-    uint32_t old = m->pages;
-    if (delta > m->max_pages - old)
-        return -1;
-    if (delta == 0)
-        return (int32_t)old;
-    /* Fresh anonymous pages read as zero, as memory.grow requires. */
-    if (mprotect(m->base + m->size, (size_t)delta * WH_PAGE_SIZE,
-                 PROT_READ | PROT_WRITE) != 0)
-        return -1;
-    m->pages = old + delta;
-    m->size = (uint64_t)m->pages * WH_PAGE_SIZE;
-    return (int32_t)old;
-}
-
-wharf_status wharf_memory_new(wharf_engine *e, uint32_t min_pages,
-                              uint32_t max_pages, bool has_max,
-                              WHARF_OWN wharf_memory **out)
-{
-    *out = NULL;
-    uint32_t limit = (uint32_t)(e->cfg.max_memory_bytes / WH_PAGE_SIZE);
-    if (min_pages > WH_MAX_PAGES || (has_max && (max_pages < min_pages ||
-                                                 max_pages > WH_MAX_PAGES)))
-        return WHARF_ERR_ARG;
-    uint32_t cap = has_max && max_pages < limit ? max_pages : limit;
-    if (min_pages > cap)
-        return WHARF_ERR_NOMEM;
-    wh_rt_memory *rm = wh_alloc(&e->alloc, sizeof *rm);
-    if (!rm)
-        return WHARF_ERR_NOMEM;
-    wharf_status s = wh_rt_memory_init(rm, min_pages, cap, has_max, max_pages);
-    if (s != WHARF_OK) {
-        wh_free(&e->alloc, rm);
-        return s;
-    }
-    rm->alloc = &e->alloc;
-    *out = &rm->mem;
-    return WHARF_OK;
-}
-
-void wharf_memory_free(WHARF_OWN wharf_memory *m)
-{
-    if (!m)
-        return;
-    wh_rt_memory *rm = wh_rt_memory_of(m);
-    wh_rt_memory_release(rm);
-    wh_free(rm->alloc, rm);
-}
-
-uint8_t *wharf_memory_data(wharf_memory *m, size_t *len)
-{
-    *len = (size_t)m->size;
-    return m->base;
 }
 
 /* ---- Tables ------------------------------------------------------------ */
@@ -648,6 +565,11 @@ wharf_status wh_rt_invoke(wh_exec *ex, wharf_func *f, wharf_slot *sp)
 wharf_instance *wharf_caller_instance(wharf_caller *c)
 {
     return c->inst;
+}
+
+void *wharf_caller_user(wharf_caller *c)
+{
+    return c->inst ? wharf_instance_user(c->inst) : NULL;
 }
 
 uint8_t *wharf_caller_memory(wharf_caller *c, size_t *len)

@@ -193,6 +193,11 @@ struct wharf_module {
 
     wharf_valkind *kinds;         /* public-facing copies of valtypes */
     uint32_t *kinds_at;           /* per type: index of its params in kinds */
+
+    /* The initial memory image (runtime), built at the first pre-linked
+     * instantiation: the one field set after the module is built, once,
+     * atomically. */
+    struct wh_rt_image *image;
 };
 
 /* Fills `err` with status/message/offset; returns the status. */

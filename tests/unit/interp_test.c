@@ -25,23 +25,28 @@ static const char *const iop_names[WH_IOP_COUNT_] = {
 #define BINOPI(name) IOP(name, 4) IOP(name##_I, 4)
 #define CMP(name, inv) IOP(name, 4) IOP(name##_I, 4) IOP(BR_##name, 4) \
     IOP(BR_##name##_L, 4) IOP(BR_##name##_I, 4) IOP(BR_##name##_I_L, 4)
+#define DIVI(name) IOP(name##_I, 4)
 #define BRC(name) IOP(BR_##name, 3) IOP(BR_##name##_L, 3)
 #define LOAD(name, t, n) IOP(name, 4) IOP(name##_AA, 6) IOP(name##_AI, 6)
-#define STORE(name, t, n) IOP(name, 4)
+#define STORE(name, t, n) IOP(name, 4) IOP(name##_AA, 5) IOP(name##_AI, 5)
 #include "../../src/wasm/iops.def"
 };
 
-/* Units per instruction, the handler counted as one (as in iops.def). */
+/* Units per instruction, the handler counted as one (as in iops.def); an
+ * i64 immediate takes one more. */
+#define W64(name) (name[1] == '6')
 static const uint8_t iop_units[WH_IOP_COUNT_] = {
 #define IOP(name, units) [WH_IOP_##name] = units,
 #define UNOP(name) IOP(name, 3)
 #define BINOP(name) IOP(name, 4)
-#define BINOPI(name) IOP(name, 4) IOP(name##_I, 4)
-#define CMP(name, inv) IOP(name, 4) IOP(name##_I, 4) IOP(BR_##name, 4) \
-    IOP(BR_##name##_L, 4) IOP(BR_##name##_I, 4) IOP(BR_##name##_I_L, 4)
+#define BINOPI(name) IOP(name, 4) IOP(name##_I, 4 + W64(#name))
+#define CMP(name, inv) IOP(name, 4) IOP(name##_I, 4 + W64(#name)) \
+    IOP(BR_##name, 4) IOP(BR_##name##_L, 4) IOP(BR_##name##_I, 4 + W64(#name)) \
+    IOP(BR_##name##_I_L, 4 + W64(#name))
+#define DIVI(name) IOP(name##_I, 4 + W64(#name))
 #define BRC(name) IOP(BR_##name, 3) IOP(BR_##name##_L, 3)
 #define LOAD(name, t, n) IOP(name, 4) IOP(name##_AA, 6) IOP(name##_AI, 6)
-#define STORE(name, t, n) IOP(name, 4)
+#define STORE(name, t, n) IOP(name, 4) IOP(name##_AA, 5) IOP(name##_AI, 5)
 #include "../../src/wasm/iops.def"
 };
 
@@ -122,9 +127,228 @@ static int dump_file(const char *path)
     return 0;
 }
 
+/* ---- Tests --------------------------------------------------------------- */
+
+/*
+ * (module
+ *   (memory 1)
+ *   (func (export "add_set") (param i32 i32) (result i32) (local i32)
+ *     local.get 0 local.get 1 i32.add local.set 2 local.get 2)
+ *   (func (export "count") (param i32 i32) (result i32)
+ *     (loop (br_if 0 (i32.lt_s (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (local.get 1))))
+ *     local.get 0)
+ *   (func (export "load_sum") (param i32 i32) (result i32)
+ *     (i32.load offset=4 (i32.add (local.get 0) (local.get 1))))
+ *   (func (export "swap") (param i32 i32) (result i32 i32)
+ *     local.get 1 local.get 0)
+ *   (func (export "div") (param i32 i32) (result i32)
+ *     local.get 0 local.get 1 i32.div_s)
+ *   (func $rec (export "rec") (param i32) (result i32)
+ *     local.get 0 i32.const 1 i32.add call $rec)
+ *   (func (export "if_params") (param i32 i32) (result i32)
+ *     (i32.const 10) (local.get 0)
+ *     (if (param i32) (result i32) (then (local.get 1) (i32.add)) (else (local.get 1) (i32.sub))))
+ *   (func (export "old_local") (param i32) (result i32)
+ *     local.get 0
+ *     local.get 0 i32.const 1 i32.add
+ *     (local.set 0 (i32.const 100))
+ *     i32.sub)
+ *   (func (export "table") (param i32) (result i32)
+ *     (block (result i32)
+ *       (block (result i32)
+ *         (block (result i32)
+ *           (i32.const 7) (local.get 0) (br_table 0 1 2 0))
+ *         (i32.const 100) (i32.add) (return))
+ *       (i32.const 200) (i32.add)))
+ *   (func (export "loop_params") (param i32) (result i32)
+ *     (i32.const 0) (local.get 0)
+ *     (loop (param i32 i32) (result i32)
+ *       (local.set 0)
+ *       (i32.add (local.get 0))
+ *       (local.get 0) (i32.const 1) (i32.sub)
+ *       (local.tee 0)
+ *       (br_if 0 (local.get 0))
+ *       (drop)))
+ *   (func (export "spin") (param i32)
+ *     (loop (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))
+ *   (func (export "zero_init") (result i32) (local i32)
+ *     (local.set 0 (i32.const 0)) local.get 0)
+ * ) */
+static const uint8_t test_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x1b, 0x05, 0x60,
+    0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x02, 0x7f, 0x7f,
+    0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x01,
+    0x7f, 0x03, 0x0d, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x02,
+    0x02, 0x02, 0x03, 0x04, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x72, 0x0c,
+    0x07, 0x61, 0x64, 0x64, 0x5f, 0x73, 0x65, 0x74, 0x00, 0x00, 0x05, 0x63,
+    0x6f, 0x75, 0x6e, 0x74, 0x00, 0x01, 0x08, 0x6c, 0x6f, 0x61, 0x64, 0x5f,
+    0x73, 0x75, 0x6d, 0x00, 0x02, 0x04, 0x73, 0x77, 0x61, 0x70, 0x00, 0x03,
+    0x03, 0x64, 0x69, 0x76, 0x00, 0x04, 0x03, 0x72, 0x65, 0x63, 0x00, 0x05,
+    0x09, 0x69, 0x66, 0x5f, 0x70, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x00, 0x06,
+    0x09, 0x6f, 0x6c, 0x64, 0x5f, 0x6c, 0x6f, 0x63, 0x61, 0x6c, 0x00, 0x07,
+    0x05, 0x74, 0x61, 0x62, 0x6c, 0x65, 0x00, 0x08, 0x0b, 0x6c, 0x6f, 0x6f,
+    0x70, 0x5f, 0x70, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x00, 0x09, 0x04, 0x73,
+    0x70, 0x69, 0x6e, 0x00, 0x0a, 0x09, 0x7a, 0x65, 0x72, 0x6f, 0x5f, 0x69,
+    0x6e, 0x69, 0x74, 0x00, 0x0b, 0x0a, 0xbc, 0x01, 0x0c, 0x0d, 0x01, 0x01,
+    0x7f, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x21, 0x02, 0x20, 0x02, 0x0b, 0x13,
+    0x00, 0x03, 0x40, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x22, 0x00, 0x20, 0x01,
+    0x48, 0x0d, 0x00, 0x0b, 0x20, 0x00, 0x0b, 0x0a, 0x00, 0x20, 0x00, 0x20,
+    0x01, 0x6a, 0x28, 0x02, 0x04, 0x0b, 0x06, 0x00, 0x20, 0x01, 0x20, 0x00,
+    0x0b, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6d, 0x0b, 0x09, 0x00, 0x20,
+    0x00, 0x41, 0x01, 0x6a, 0x10, 0x05, 0x0b, 0x10, 0x00, 0x41, 0x0a, 0x20,
+    0x00, 0x04, 0x02, 0x20, 0x01, 0x6a, 0x05, 0x20, 0x01, 0x6b, 0x0b, 0x0b,
+    0x0f, 0x00, 0x20, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x41, 0xe4, 0x00,
+    0x21, 0x00, 0x6b, 0x0b, 0x1e, 0x00, 0x02, 0x7f, 0x02, 0x7f, 0x02, 0x7f,
+    0x41, 0x07, 0x20, 0x00, 0x0e, 0x03, 0x00, 0x01, 0x02, 0x00, 0x0b, 0x41,
+    0xe4, 0x00, 0x6a, 0x0f, 0x0b, 0x41, 0xc8, 0x01, 0x6a, 0x0b, 0x0b, 0x1a,
+    0x00, 0x41, 0x00, 0x20, 0x00, 0x03, 0x00, 0x21, 0x00, 0x20, 0x00, 0x6a,
+    0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x20, 0x00, 0x0d, 0x00, 0x1a,
+    0x0b, 0x0b, 0x0e, 0x00, 0x03, 0x40, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x22,
+    0x00, 0x0d, 0x00, 0x0b, 0x0b, 0x0a, 0x01, 0x01, 0x7f, 0x41, 0x00, 0x21,
+    0x00, 0x20, 0x00, 0x0b,
+};
+
+static wharf_engine *engine;
+static wharf_module *module;
+static wharf_instance *inst;
+
+/* The op names of exported function `name`, space-separated. */
+static const char *ops(const char *name)
+{
+    static char buf[512];
+    wharf_func *f = NULL;
+    buf[0] = 0;
+    if (wharf_instance_func(inst, name, &f) == WHARF_OK)
+        ops_of(f->code, buf, sizeof buf);
+    return buf;
+}
+
+/* Calls `name` with i32 arguments; returns the status, results in r. */
+static wharf_status call_i32(const char *name, const int32_t *args, uint32_t n,
+                             int32_t *r, uint32_t nr, wharf_error *err)
+{
+    wharf_val a[4], out[4];
+    wharf_func *f;
+    if (wharf_instance_func(inst, name, &f) != WHARF_OK)
+        return WHARF_ERR_NOT_FOUND;
+    for (uint32_t i = 0; i < n; i++)
+        a[i] = (wharf_val){ .kind = WHARF_I32, .of.i32 = args[i] };
+    wharf_status st = wharf_call(inst, f, a, n, out, nr, err);
+    for (uint32_t i = 0; st == WHARF_OK && i < nr; i++)
+        r[i] = out[i].of.i32;
+    return st;
+}
+
+/* Calls `name` with as many of x, y as it takes; returns its one result. */
+static int32_t call1(const char *name, int32_t x, int32_t y)
+{
+    int32_t args[2] = { x, y }, r = -12345;
+    wharf_func *f = NULL;
+    const wharf_valkind *p, *res;
+    uint32_t np = 0, nr;
+    wharf_error err;
+    if (wharf_instance_func(inst, name, &f) == WHARF_OK)
+        wharf_func_type(f, &p, &np, &res, &nr);
+    wharf_status st = call_i32(name, args, np, &r, 1, &err);
+    CHECK(st == WHARF_OK, "%s(%d, %d): %s", name, x, y, err.message);
+    return r;
+}
+
+/* Operands become slots: loads, adds and compares fuse. */
+static void test_code_shape(void)
+{
+    CHECK(!strcmp(ops("add_set"), "I32_ADD RET1"), "add_set: %s", ops("add_set"));
+    CHECK(!strcmp(ops("count"), "TICK I32_ADD_I BR_I32_LT_S_L RET1"), "count: %s", ops("count"));
+    CHECK(!strcmp(ops("load_sum"), "I32_LOAD_AA RET1"), "load_sum: %s", ops("load_sum"));
+    CHECK(!strcmp(ops("zero_init"), "RET1"), "zero_init: %s", ops("zero_init"));
+}
+
+static void test_values(void)
+{
+    CHECK(call1("add_set", 40, 2) == 42, "add_set");
+    CHECK(call1("count", 0, 1000) == 1000, "count");
+    CHECK(call1("if_params", 1, 5) == 15 && call1("if_params", 0, 5) == 5, "if_params");
+    CHECK(call1("old_local", 9, 0) == -1, "a deferred local.get sees the old value");
+    CHECK(call1("table", 0, 0) == 107 && call1("table", 1, 0) == 207 &&
+          call1("table", 2, 0) == 7 && call1("table", 9, 0) == 107, "br_table");
+    CHECK(call1("loop_params", 100, 0) == 5050, "loop_params");
+    CHECK(call1("zero_init", 0, 0) == 0, "zero_init");
+
+    int32_t args[2] = { 3, 4 }, r[2] = { 0, 0 };
+    wharf_error err;
+    CHECK(call_i32("swap", args, 2, r, 2, &err) == WHARF_OK && r[0] == 4 && r[1] == 3,
+          "swap: %d %d", r[0], r[1]);
+}
+
+/* A trap names the function and the offset of the trapping instruction. */
+static void test_trap_offset(void)
+{
+    static const uint8_t div_body[] = { 0x20, 0x00, 0x20, 0x01, 0x6d };
+    uint64_t want = WHARF_NO_OFFSET;
+    for (size_t i = 0; i + sizeof div_body <= sizeof test_wasm; i++)
+        if (!memcmp(test_wasm + i, div_body, sizeof div_body))
+            want = i + 4;
+    int32_t args[2] = { 1, 0 }, r;
+    wharf_error err;
+    wharf_status st = call_i32("div", args, 2, &r, 1, &err);
+    CHECK(st == WHARF_ERR_TRAP && err.trap == WHARF_TRAP_DIV_ZERO, "div by zero: %d", st);
+    CHECK(err.offset == want, "trap offset %llu, want %llu",
+          (unsigned long long)err.offset, (unsigned long long)want);
+    CHECK(err.func_index == 4, "trap function %u", err.func_index);
+    args[0] = INT32_MIN;
+    args[1] = -1;
+    st = call_i32("div", args, 2, &r, 1, &err);
+    CHECK(st == WHARF_ERR_TRAP && err.trap == WHARF_TRAP_INT_OVERFLOW, "overflow: %d", st);
+}
+
+static void test_exhaustion(void)
+{
+    int32_t args[1] = { 0 }, r;
+    wharf_error err;
+    wharf_status st = call_i32("rec", args, 1, &r, 1, &err);
+    CHECK(st == WHARF_ERR_TRAP && err.trap == WHARF_TRAP_STACK_EXHAUSTED,
+          "unbounded recursion: %d %s", st, err.message);
+    CHECK(call1("add_set", 1, 2) == 3, "the instance works after exhaustion");
+}
+
+/* Fuel is charged per loop iteration and per call, deterministically. */
+static void test_fuel(void)
+{
+    int32_t args[1] = { 1000 }, r;
+    wharf_error err;
+    wharf_instance_set_fuel(inst, 1000000);
+    CHECK(call_i32("spin", args, 1, &r, 0, &err) == WHARF_OK, "spin: %s", err.message);
+    uint64_t used = 1000000 - wharf_instance_fuel(inst);
+    wharf_instance_set_fuel(inst, 1000000);
+    CHECK(call_i32("spin", args, 1, &r, 0, &err) == WHARF_OK, "spin again");
+    CHECK(1000000 - wharf_instance_fuel(inst) == used, "fuel used %llu, then %llu",
+          (unsigned long long)used,
+          (unsigned long long)(1000000 - wharf_instance_fuel(inst)));
+    CHECK(used >= 1000, "fuel used %llu for 1000 iterations", (unsigned long long)used);
+    wharf_instance_set_fuel(inst, 100);
+    wharf_status st = call_i32("spin", args, 1, &r, 0, &err);
+    CHECK(st == WHARF_ERR_TRAP && err.trap == WHARF_TRAP_FUEL, "out of fuel: %d", st);
+    wharf_instance_set_fuel(inst, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
         return dump_file(argv[1]);
+    wharf_error err;
+    if (wharf_engine_new(NULL, &engine) ||
+        wharf_module_new(engine, test_wasm, sizeof test_wasm, &module, &err) ||
+        wharf_instance_new(module, NULL, NULL, &inst, &err)) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        return 1;
+    }
+    test_code_shape();
+    test_values();
+    test_trap_offset();
+    test_exhaustion();
+    test_fuel();
+    wharf_instance_free(inst);
+    wharf_module_free(module);
+    wharf_engine_free(engine);
     return test_done();
 }

@@ -36,6 +36,13 @@ f = assert(io.open(dir .. "b.bin", "rb"))
 print(f:seek("end"), f:setvbuf("full", 4096))
 f:close()
 
+-- Offsets past 4 GiB (a sparse file).
+f = assert(io.open(dir .. "sparse.bin", "wb"))
+print(f:seek("set", 5 * 2^30 // 1), f:write("end"), f:seek("end"), f:seek("cur", -3))
+print(f:seek("set", 2^32 // 1 + 7))
+f:close()
+print(os.remove(dir .. "sparse.bin"))
+
 -- Errors come back as values, with errno text (WASI numbers errno its own
 -- way, so the number is left out).
 print((select(2, io.open(dir .. "missing/none.txt"))))
