@@ -9,6 +9,8 @@
 #   make bench       the shared guest benchmarks against other engines
 #   make bench-plugin  per-call overhead of plugin calls (bench/plugin_call.c)
 #   make bench-http    `wharf serve` requests/s under wrk (bench/http)
+#   make realworld   real C programs (Lua, SQLite, zlib, bzip2) from Debian's
+#                    source packages under `wharf run`, against native builds
 #   make deps        installs the Debian packages the build and tests need
 
 CC      ?= cc
@@ -18,7 +20,8 @@ V       ?= release
 
 WARN     = -Wall -Wextra -Wno-unused-parameter
 CFLAGS_ALL = -std=gnu11 $(WARN) -Iinclude -MMD -MP -pthread
-LDLIBS   = -lm -pthread -lcurl -lcjson
+# No -lcurl: src/host/plugin_http.c opens libcurl when first needed.
+LDLIBS   = -lm -pthread -lcjson
 # wharf serve: the HTTP front door (src/http) and wharf.yaml (src/host).
 LDLIBS  += -lh2o-evloop -lyaml -lssl -lcrypto -lz
 
@@ -34,7 +37,7 @@ CLI_SRC  = $(wildcard src/cli/*.c src/http/*.c)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 SPEC_SRC = $(wildcard tests/spec/*.c)
 
-.PHONY: all run examples test test-asan spec bench bench-plugin bench-http deps clean
+.PHONY: all run examples test test-asan spec bench bench-plugin bench-http deps clean realworld
 # Keep intermediate objects (test programs are built through a chain of rules).
 .SECONDARY:
 
@@ -164,6 +167,11 @@ build/bench/instance: bench/instance.c build/libwharf.a
 
 bench-http: deps build/wharf build/bench/instance examples
 	bench/http
+
+# Not part of `make test`: it downloads source packages and takes minutes
+# (tests/realworld/run.sh; WHARF=build/asan/wharf for the sanitizer build).
+realworld: build/wharf | deps
+	tests/realworld/run.sh
 
 clean:
 	rm -rf build

@@ -107,6 +107,10 @@ int main(int argc, char **argv)
     printf("service\texecutor\trequest_us\tinstance_us\n");
     for (int i = 0; i < app->nservices; i++) {
         wh_host_service *s = app->services[i];
+        /* A pipeline is several function instances over a streamed body:
+         * not one fresh instance. */
+        if (s->conf->executor == WH_HOST_EXEC_PIPELINE)
+            continue;
         printf("%s\t%s\t%.1f\t%.1f\n", s->conf->name,
                s->conf->executor == WH_HOST_EXEC_WAGI ? "wagi" : "function",
                best(w, s, true), best(w, s, false));

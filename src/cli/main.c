@@ -3,6 +3,7 @@
  * line error report, the mapping from engine errors to exit statuses
  * (docs/cli.md), and reading a module file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -154,8 +155,20 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && !strcmp(s + n - k, suffix);
 }
 
+/* Standard streams the caller left closed are opened on /dev/null, as
+ * Rust's runtime (so wasmtime) does: the guest reads EOF and its writes
+ * vanish, instead of the run failing, and no descriptor wharf opens later
+ * (a module, a preopened directory) can take their numbers. */
+static void open_closed_stdio(void)
+{
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+            open("/dev/null", O_RDWR);   /* the lowest free number: fd */
+}
+
 int main(int argc, char **argv)
 {
+    open_closed_stdio();
     /* A closed pipe is an EPIPE error for the guest (and us), as wasmtime
      * gives it, not a silent death of the whole process. */
     signal(SIGPIPE, SIG_IGN);

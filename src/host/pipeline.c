@@ -17,12 +17,14 @@
  * Instances are fresh for every request (state never crosses requests),
  * and each lives until the next stage has taken its output. The first
  * stage that fails ends the request with an error response that names it
- * (docs/config.md, "Pipelines"). */
+ * (docs/config.md, "Pipelines"). Every stage counts in the pipeline
+ * service's stats (service.c's adopt_stages). */
 #define _GNU_SOURCE   /* memrchr */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pluginInt.h"    /* p->inst, for the usage stats */
 #include "serviceInt.h"
 
 /* A growable host buffer: a streaming stage's outputs, joined. */
@@ -103,10 +105,14 @@ static bool call_failed(run *r, int k, const wharf_error *err, size_t at)
     snprintf(reason, sizeof reason, "stage '%s' failed", sc->stage);
     if (err->status == WHARF_ERR_TRAP && err->trap == WHARF_TRAP_FUEL) {
         status = 504;
+        WH_HOST_STAT_ADD(r->s, fuel_exhausted, 1);
         snprintf(reason, sizeof reason, "stage '%s' ran out of fuel", sc->stage);
     } else if (out_of_time(err)) {
         status = 504;
+        WH_HOST_STAT_ADD(r->s, timeouts, 1);
         snprintf(reason, sizeof reason, "stage '%s' ran out of time", sc->stage);
+    } else if (err->status == WHARF_ERR_TRAP) {
+        WH_HOST_STAT_ADD(r->s, traps, 1);
     } else if (err->status == WHARF_ERR_PLUGIN) {
         status = (int)sc->error_status;
         snprintf(reason, sizeof reason, "stage '%s': %s", sc->stage, msg);
@@ -136,12 +142,24 @@ static bool in_time(run *r, int k)
     char reason[160];
     if (!r->deadline || wh_now_ns() < r->deadline)
         return true;
+    WH_HOST_STAT_ADD(r->s, timeouts, 1);
     snprintf(reason, sizeof reason, "the pipeline ran out of time at stage '%s'",
              stage_of(r, k)->stage);
     return fail_at(r, k, 504, reason, "limits.timeout of the service exceeded");
 }
 
 /* ---- Stages ------------------------------------------------------------ */
+
+/* Calls stage k's function on p with n bytes of input and records what
+ * the call used (fuel, memory) in the stats. */
+static wharf_status call(run *r, int k, wharf_plugin *p, const uint8_t *in, size_t n,
+                         const uint8_t **out, size_t *outlen, wharf_error *err)
+{
+    wharf_status st = wharf_plugin_call(p, stage_of(r, k)->fn.function, in, n, out,
+                                        outlen, err);
+    wh_host_note_usage(&r->s->stages[k], p->inst);
+    return st;
+}
 
 /* One call with the whole input; the output stays in p's call memory. */
 static bool call_whole(run *r, int k, wharf_plugin *p)
@@ -150,7 +168,7 @@ static bool call_whole(run *r, int k, wharf_plugin *p)
     const uint8_t *out;
     size_t outlen;
     wharf_error err = { 0 };
-    if (wharf_plugin_call(p, fn->function, r->in, r->inlen, &out, &outlen, &err) != WHARF_OK)
+    if (call(r, k, p, r->in, r->inlen, &out, &outlen, &err) != WHARF_OK)
         return call_failed(r, k, &err, SIZE_MAX);
     if (outlen > fn->limits.max_response)
         return too_much(r, k, outlen);
@@ -184,8 +202,7 @@ static bool call_chunk(run *r, int k, wharf_plugin *p, size_t at, size_t n, buf 
     wharf_error err = { 0 };
     if (!in_time(r, k))
         return false;
-    if (wharf_plugin_call(p, fn->function, n ? r->in + at : NULL, n, &out, &outlen,
-                          &err) != WHARF_OK)
+    if (call(r, k, p, n ? r->in + at : NULL, n, &out, &outlen, &err) != WHARF_OK)
         return call_failed(r, k, &err, at);
     if (outlen > fn->limits.max_response - b->len)
         return too_much(r, k, b->len + outlen);
@@ -308,6 +325,11 @@ bool wh_host_pipeline_load(wh_host_app *app, wh_host_service *s, char *why, size
         char msg[400];
         st->conf = &c->stages[k].fn;
         st->index = s->index;
+        st->limits = (wharf_limits){
+            .max_memory_bytes = st->conf->limits.max_memory,
+            .fuel = st->conf->limits.fuel,
+            .timeout_ns = st->conf->limits.timeout_ns,
+        };
         if (!wh_host_function_load(app, st, msg, sizeof msg)) {
             snprintf(why, len, "stage '%s' (line %d): %s", c->stages[k].stage,
                      c->stages[k].line, msg);

@@ -290,6 +290,7 @@ static wharf_status open_wasi(wharf_plugin *p, wharf_error *err)
         .argv = argv, .argc = 1,
         .preopens = c->paths, .npreopens = (int)c->npaths,
         .stdin_fd = -1, .stdout_fd = 2, .stderr_fd = 2,
+        .borrow_stdio = true,     /* the process's stderr outlives plugins */
     };
     return wh_wasi_new(&cfg, &p->wasi, err);
 }

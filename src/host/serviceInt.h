@@ -3,6 +3,7 @@
  *   service.c           the app (modules, checks), dispatch, errors, log
  *   service_gate.c      admission: concurrency slots and the wait queue
  *   service_function.c  the function executor (plugin ABI, docs/config.md)
+ *   pipeline.c          the pipeline executor: function stages in a row
  *   wagi.c              the WAGI executor (CGI over WASI)
  *   wagi_cgi.c          the CGI response parser (no I/O)
  *   pool.c              per-thread workers: stdio pipes, reused instances

@@ -329,6 +329,7 @@ void wh_host_wagi_run(wh_host_worker *w, wh_host_service *s,
         .argv = argv, .argc = argc, .env = e.vars, .nenv = e.n,
         .preopens = s->preopens, .npreopens = s->conf->ndirs,
         .stdin_fd = w->stdin_fd, .stdout_fd = w->out_wr, .stderr_fd = w->err_wr,
+        .borrow_stdio = true,     /* the worker's, open for its whole life */
     };
     wharf_error err = { 0 };
     const char *step;

@@ -1,6 +1,13 @@
 /* handler.c: one request's way through the server, on its loop's thread:
  * route it, check its size, take a slot of the service's gate, run the
- * guest (wh_host_handle), turn the result into an h2o response.
+ * guest (wh_host_handle), turn the result into an h2o response, count and
+ * log it (metrics.c).
+ *
+ * Routing uses the loop's snapshot of the registry. A routed request holds
+ * a reference to its service version from routing to its answer, so that
+ * a version swapped out meanwhile finishes the request and is freed after
+ * it; every path below that ends a routed request drops that reference
+ * once, after the gate slot is given back.
  *
  * A request that finds its service at max_concurrent waits "parked": a
  * malloc'd `parked` record sits in the service's queue and a pointer to it
@@ -30,7 +37,9 @@ typedef struct parked {
     wh_http_loop *loop;
     h2o_req_t *req;                   /* NULL once the request is gone */
     struct parked **holder;           /* our pointer in req->pool */
-    const wh_http_route *route;
+    wh_http_route route;              /* a copy: the loop's snapshot (and its
+                                         router) may change while we wait */
+    wh_http_ticket ticket;
 } parked;
 
 static wh_http_loop *loop_of(h2o_req_t *req)
@@ -95,6 +104,18 @@ static void respond(h2o_req_t *req, const wh_host_response *res)
     h2o_send_inline(req, res->body_len ? (const char *)res->body : "", res->body_len);
 }
 
+/* Sends `res` for a routed request with its request id, after counting
+ * and logging it. */
+static void answer(h2o_req_t *req, const wh_http_ticket *t, const wh_host_service *s,
+                   const wh_host_response *res)
+{
+    h2o_iovec_t id = h2o_strdup(&req->pool, t->id, strlen(t->id));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0,
+                          NULL, id.base, id.len);
+    wh_http_observe(req, t, s, res->status, res->body_len);
+    respond(req, res);
+}
+
 /* ---- Requests as the host sees them -------------------------------------- */
 
 static const char *protocol_of(int version)
@@ -102,7 +123,7 @@ static const char *protocol_of(int version)
     return version >= 0x200 ? "HTTP/2" : version == 0x100 ? "HTTP/1.0" : "HTTP/1.1";
 }
 
-static void peer_address(h2o_req_t *req, char *out, size_t len)
+void wh_http_peer_address(h2o_req_t *req, char *out, size_t len)
 {
     struct sockaddr_storage ss;
     socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
@@ -169,28 +190,31 @@ static void convert(wh_http_loop *loop, h2o_req_t *req, const wh_http_route *rt,
     };
     path_info(req, rt->route, hr);
     convert_headers(req, hr);
-    peer_address(req, addr, addrlen);
+    wh_http_peer_address(req, addr, addrlen);
 }
 
 /* Runs the guest for `req` (the caller holds a gate slot) and responds. */
-static void run(wh_http_loop *loop, h2o_req_t *req, const wh_http_route *rt)
+static void run(wh_http_loop *loop, h2o_req_t *req, const wh_http_ticket *t,
+                const wh_http_route *rt)
 {
     wh_host_request hr;
     wh_host_response res;
     char addr[INET6_ADDRSTRLEN];
     convert(loop, req, rt, &hr, addr, sizeof addr);
+    wh_host_worker_set_request(loop->worker, t->id);
     wh_host_handle(loop->worker, rt->service, &hr, &res);
-    respond(req, &res);
+    answer(req, t, rt->service, &res);
 }
 
-static void reply_busy(wh_http_loop *loop, h2o_req_t *req, wh_host_service *s,
-                       const char *why)
+static void reply_busy(wh_http_loop *loop, h2o_req_t *req, const wh_http_ticket *t,
+                       wh_host_service *s, const char *why)
 {
     wh_host_response res;
+    wh_host_worker_set_request(loop->worker, t->id);
     wh_host_error(loop->worker, s, 503, "the service is busy, try again later", &res,
                   "%s", why);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
-    respond(req, &res);
+    answer(req, t, s, &res);
 }
 
 /* ---- Waiting for a slot --------------------------------------------------- */
@@ -204,15 +228,16 @@ static void grant(wh_host_waiter *w)
 
 static void resume(parked *p)
 {
-    wh_host_service *s = p->route->service;
+    wh_host_service *s = p->route.service;
     if (h2o_timeout_is_linked(&p->timeout))
         h2o_timeout_unlink(&p->timeout);
     if (p->req) {
         *p->holder = NULL;
-        run(p->loop, p->req, p->route);
+        run(p->loop, p->req, &p->ticket, &p->route);
     }
     free(p);
     wh_host_gate_leave(s);
+    wh_host_service_unref(s);
 }
 
 void wh_http_on_granted(h2o_multithread_receiver_t *recv, h2o_linklist_t *msgs)
@@ -231,64 +256,72 @@ static void on_request_gone(void *obj)
     parked *p = *(parked **)obj;
     if (!p)
         return;
+    wh_host_service *s = p->route.service;
     p->req = NULL;
-    if (!wh_host_gate_cancel(p->route->service, &p->waiter))
+    if (!wh_host_gate_cancel(s, &p->waiter))
         return;   /* granted: resume() will give the slot back */
     if (h2o_timeout_is_linked(&p->timeout))
         h2o_timeout_unlink(&p->timeout);
     free(p);
+    wh_host_service_unref(s);
 }
 
 static void on_queue_timeout(h2o_timeout_entry_t *entry)
 {
     parked *p = H2O_STRUCT_FROM_MEMBER(parked, timeout, entry);
-    if (!wh_host_gate_cancel(p->route->service, &p->waiter))
+    wh_host_service *s = p->route.service;
+    if (!wh_host_gate_cancel(s, &p->waiter))
         return;   /* granted meanwhile: the hand-off is on its way */
     *p->holder = NULL;
-    reply_busy(p->loop, p->req, p->route->service, "queue timeout");
+    reply_busy(p->loop, p->req, &p->ticket, s, "queue timeout");
     free(p);
+    wh_host_service_unref(s);
 }
 
 /* Sets up a request the gate queued; the grant cannot be processed before
- * this returns, as it is delivered on this same loop. */
+ * this returns, as it is delivered on this same loop. Without memory for
+ * its timeout it waits without one, until granted or gone. */
 static void park(parked *p)
 {
     h2o_req_t *req = p->req;
+    uint64_t ns = wh_host_service_conf_of(p->route.service)->limits.queue_timeout_ns;
+    h2o_timeout_t *t = wh_http_queue_timeout(p->loop, ns);
     p->holder = h2o_mem_alloc_shared(&req->pool, sizeof *p->holder, on_request_gone);
     *p->holder = p;
     p->timeout.cb = on_queue_timeout;
-    h2o_timeout_link(p->loop->ctx.loop,
-                     &p->loop->queue_timeouts[wh_host_service_index(p->route->service)],
-                     &p->timeout);
+    if (t)
+        h2o_timeout_link(p->loop->ctx.loop, t, &p->timeout);
 }
 
-static void admit(wh_http_loop *loop, h2o_req_t *req, const wh_http_route *rt)
+/* Takes the request's reference to its service: released here, or by
+ * whoever ends the request if it waits in the queue. */
+static void admit(wh_http_loop *loop, h2o_req_t *req, const wh_http_ticket *t,
+                  const wh_http_route *rt)
 {
     wh_host_service *s = rt->service;
+    parked *p = NULL;
     if (wh_host_service_conf_of(s)->limits.max_concurrent == 0) {
-        run(loop, req, rt);     /* an open gate: nothing to take or give */
-        return;
-    }
-    parked *p = calloc(1, sizeof *p);
-    if (!p) {
-        reply_busy(loop, req, s, "out of memory");
-        return;
-    }
-    *p = (parked){ .waiter.grant = grant, .loop = loop, .req = req, .route = rt };
-    switch (wh_host_gate_enter(s, &p->waiter)) {
-    case WH_HOST_GATE_ENTERED:
+        run(loop, req, t, rt);     /* an open gate: nothing to take or give */
+    } else if (!(p = calloc(1, sizeof *p))) {
+        reply_busy(loop, req, t, s, "out of memory");
+    } else {
+        *p = (parked){ .waiter.grant = grant, .loop = loop, .req = req, .route = *rt,
+                       .ticket = *t };
+        switch (wh_host_gate_enter(s, &p->waiter)) {
+        case WH_HOST_GATE_ENTERED:
+            run(loop, req, t, rt);
+            wh_host_gate_leave(s);
+            break;
+        case WH_HOST_GATE_QUEUED:
+            park(p);
+            return;
+        case WH_HOST_GATE_FULL:
+            reply_busy(loop, req, t, s, "queue full");
+            break;
+        }
         free(p);
-        run(loop, req, rt);
-        wh_host_gate_leave(s);
-        break;
-    case WH_HOST_GATE_QUEUED:
-        park(p);
-        break;
-    case WH_HOST_GATE_FULL:
-        free(p);
-        reply_busy(loop, req, s, "queue full");
-        break;
     }
+    wh_host_service_unref(s);
 }
 
 /* ---- The handler ------------------------------------------------------------ */
@@ -307,14 +340,27 @@ static bool is_path(const h2o_req_t *req, const char *path)
            !memcmp(req->path_normalized.base, path, req->path_normalized.len);
 }
 
-/* A request-level error before any guest runs (413, 431). */
-static void reject(wh_http_loop *loop, h2o_req_t *req, wh_host_service *s,
-                   int status, const char *reason, size_t size)
+/* A request-level error before any guest runs (413, 431); releases the
+ * request's reference to `s`. */
+static void reject(wh_http_loop *loop, h2o_req_t *req, const wh_http_ticket *t,
+                   wh_host_service *s, int status, const char *reason, size_t size)
 {
     wh_host_response res;
+    wh_host_worker_set_request(loop->worker, t->id);
     wh_host_error(loop->worker, s, status, reason, &res, "%s of %zu bytes",
                   status == 413 ? "body" : "headers", size);
-    respond(req, &res);
+    answer(req, t, s, &res);
+    wh_host_service_unref(s);
+}
+
+static void not_found(h2o_req_t *req, const wh_http_ticket *t)
+{
+    static const char body[] = "no service serves this path\n";
+    h2o_iovec_t id = h2o_strdup(&req->pool, t->id, strlen(t->id));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0,
+                          NULL, id.base, id.len);
+    wh_http_observe(req, t, NULL, 404, sizeof body - 1);
+    h2o_send_error_404(req, "Not Found", body, 0);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -330,20 +376,25 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         h2o_send_inline(req, H2O_STRLIT("ok\n"));
         return 0;
     }
-    const wh_http_route *rt = wh_http_router_match(&srv->router, req->path_normalized.base,
+    wh_http_ticket t = { .start_ns = wh_now_ns() };
+    wh_host_request_id(loop->worker, t.id);
+    wh_http_loop_refresh(loop);
+    const wh_http_route *rt = wh_http_router_match(wh_host_snapshot_view(loop->snap),
+                                                   req->path_normalized.base,
                                                    req->path_normalized.len);
     if (!rt) {
-        h2o_send_error_404(req, "Not Found", "no service serves this path\n", 0);
+        not_found(req, &t);
         return 0;
     }
+    wh_host_service_ref(rt->service);
     size_t hb = header_bytes(req);
     size_t body = req->entity.base ? req->entity.len : 0;
     if (hb > srv->opts->max_header_bytes)
-        reject(loop, req, rt->service, 431, "the request headers are too large", hb);
+        reject(loop, req, &t, rt->service, 431, "the request headers are too large", hb);
     else if (body > wh_host_service_conf_of(rt->service)->limits.max_body)
-        reject(loop, req, rt->service, 413, "the request body is too large", body);
+        reject(loop, req, &t, rt->service, 413, "the request body is too large", body);
     else
-        admit(loop, req, rt);
+        admit(loop, req, &t, rt);
     return 0;
 }
 

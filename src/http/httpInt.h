@@ -3,7 +3,10 @@
  *   server.c   listeners, worker threads and their loops, TLS, signals
  *   handler.c  a request's way through: route, gate, run, respond, and
  *              requests that wait in a service's queue
- *   router.c   the route table (exact routes, then longest prefix)
+ *   router.c   the route table (exact routes, then longest prefix), one
+ *              per registry snapshot
+ *   metrics.c  counting and logging each request; GET /metrics
+ *   admin.c    the admin API: its own listener, thread and loop
  *
  * h2o is used in its evloop flavour only; this header selects it. */
 #ifndef WH_HTTP_INT_H
@@ -29,8 +32,9 @@ typedef struct wh_http_router {
     int nprefix;
 } wh_http_router;
 
-/* Builds the table from every route of every service. False on OOM. */
-bool wh_http_router_init(wh_http_router *r, wh_host_app *app);
+/* Builds the table from every route of the snapshot's services (which
+ * must outlive it). False on OOM. */
+bool wh_http_router_init(wh_http_router *r, const wh_host_snapshot *snap);
 void wh_http_router_free(wh_http_router *r);
 /* The route for `path` (normalized, no query), or NULL. Thread-safe. */
 const wh_http_route *wh_http_router_match(const wh_http_router *r,
@@ -39,6 +43,15 @@ const wh_http_route *wh_http_router_match(const wh_http_router *r,
 /* ---- Server and loops ---------------------------------------------------- */
 
 typedef struct wh_http_server wh_http_server;
+typedef struct wh_http_admin wh_http_admin;
+
+/* A queue timeout of one duration (limits.queue_timeout), per loop:
+ * services come and go, so timeouts are made as durations appear. */
+typedef struct wh_http_qtimeout {
+    struct wh_http_qtimeout *next;
+    uint64_t ms;
+    h2o_timeout_t timeout;
+} wh_http_qtimeout;
 
 /* One worker thread: its event loop and everything only it touches. */
 typedef struct wh_http_loop {
@@ -49,28 +62,66 @@ typedef struct wh_http_loop {
     h2o_accept_ctx_t accept;
     h2o_socket_t *listener;
     h2o_multithread_receiver_t granted;   /* gate slots from other threads */
-    h2o_timeout_t *queue_timeouts;        /* per service: limits.queue_timeout */
+    wh_http_qtimeout *queue_timeouts;
     wh_host_worker *worker;
+    wh_host_snapshot *snap;               /* the services it routes to */
+    uint64_t snap_gen;                    /* the registry's generation then */
     bool ready;                           /* initialised; joinable */
 } wh_http_loop;
 
 struct wh_http_server {
-    wh_host_app *app;
+    wh_host_registry *reg;
+    wh_host_app *app;                     /* the registry's */
+    wh_http_admin *admin;                 /* NULL: no admin API */
+    uint64_t started_ns;
     const wh_http_options *opts;
     h2o_globalconf_t config;
     SSL_CTX *ssl;
     int listen_fd;
     uint16_t port;
-    wh_http_router router;
     wh_http_loop *loops;
     int nloops;
     volatile int stopping;                /* set once by the main thread */
+    volatile int ready;                   /* all loops accept, not stopping */
 };
+
+/* server.c */
+/* Brings the loop's snapshot up to date with the registry and lets its
+ * worker drop instances of retired services. Loop thread only. */
+void wh_http_loop_refresh(wh_http_loop *l);
+/* The loop's queue timeout for `ns`, made on first use; NULL on OOM. */
+h2o_timeout_t *wh_http_queue_timeout(wh_http_loop *l, uint64_t ns);
+
+/* metrics.c */
+/* What the access log and the counters need of a request in flight. */
+typedef struct wh_http_ticket {
+    char id[12];                          /* the request id */
+    uint64_t start_ns;
+} wh_http_ticket;
+
+/* Counts a request answered with `status` and `bytes` of body in the
+ * counters of `s` (NULL: no service matched) and logs its access line.
+ * Call before sending: the line reads `req`. Any loop thread. */
+void wh_http_observe(h2o_req_t *req, const wh_http_ticket *t, const wh_host_service *s,
+                     int status, size_t bytes);
+/* The Prometheus text of GET /metrics, malloc'd (NUL-terminated). */
+char *wh_http_metrics_text(wh_http_server *srv, size_t *len);
+
+/* admin.c */
+/* Binds the admin API's listener (srv->opts->admin_listen) and prepares
+ * its loop; true with srv->admin NULL when there is none to run. False
+ * after logging one line. Main thread, before the loops start. */
+bool wh_http_admin_open(wh_http_server *srv);
+/* Runs the admin loop on a thread of its own / stops and frees it. */
+bool wh_http_admin_start(wh_http_admin *a);
+void wh_http_admin_close(wh_http_admin *a);
 
 /* handler.c */
 /* Installs the request handler on the server's one path ("/"). */
 void wh_http_handler_register(wh_http_server *srv, h2o_pathconf_t *path);
 /* Receives gate slots granted to requests parked on `loop`. */
 void wh_http_on_granted(h2o_multithread_receiver_t *recv, h2o_linklist_t *msgs);
+/* The client's IP address as text ("unknown" when there is none). */
+void wh_http_peer_address(h2o_req_t *req, char *out, size_t len);
 
 #endif /* WH_HTTP_INT_H */

@@ -1,7 +1,8 @@
 /* router.c: maps a request path to a service route. An exact route wins;
  * otherwise the wildcard route with the longest prefix that matches on a
  * segment boundary ("/a/..." matches "/a" and "/a/b", never "/ab").
- * Built once; read-only and shared by every loop afterwards.
+ * Built for each registry snapshot; read-only and shared by every loop
+ * that holds the snapshot.
  * Exact lookups are a binary search; prefixes are scanned longest first,
  * which is O(routes) but routes number in the tens. */
 #include <stdlib.h>
@@ -30,11 +31,11 @@ static int cmp_prefix(const void *x, const void *y)
     return a == b ? 0 : a > b ? -1 : 1;
 }
 
-bool wh_http_router_init(wh_http_router *r, wh_host_app *app)
+bool wh_http_router_init(wh_http_router *r, const wh_host_snapshot *snap)
 {
-    int total = 0, n = wh_host_app_nservices(app);
+    int total = 0, n = wh_host_snapshot_count(snap);
     for (int i = 0; i < n; i++)
-        total += wh_host_service_conf_of(wh_host_app_service(app, i))->nroutes;
+        total += wh_host_service_conf_of(wh_host_snapshot_service(snap, i))->nroutes;
     *r = (wh_http_router){ 0 };
     r->exact = calloc((size_t)total + 1, sizeof *r->exact);
     r->prefix = calloc((size_t)total + 1, sizeof *r->prefix);
@@ -43,7 +44,7 @@ bool wh_http_router_init(wh_http_router *r, wh_host_app *app)
         return false;
     }
     for (int i = 0; i < n; i++) {
-        wh_host_service *s = wh_host_app_service(app, i);
+        wh_host_service *s = wh_host_snapshot_service(snap, i);
         const wh_host_service_conf *c = wh_host_service_conf_of(s);
         for (int j = 0; j < c->nroutes; j++) {
             const wh_host_route *rt = &c->routes[j];

@@ -1,7 +1,10 @@
 /* server.c: the process side of `wharf serve`: one listening socket,
  * N worker threads each running its own h2o event loop and h2o context
  * over a duplicate of that socket (so whichever loop is idle accepts),
- * optional TLS with ALPN (h2, http/1.1), and shutdown on SIGINT/SIGTERM.
+ * optional TLS with ALPN (h2, http/1.1), shutdown on SIGINT/SIGTERM and
+ * reload on SIGHUP. Each loop routes through its own reference to the
+ * registry's current snapshot, renewed when the registry changes (at the
+ * next request or within a tick), so a swap never waits for a loop.
  *
  * Everything is set up on the main thread before any loop runs, so a
  * start-up error is reported once and nothing is half-running. Signals
@@ -19,7 +22,6 @@
 #include "httpInt.h"
 
 #define LOOP_TICK_MS 100          /* how often a loop looks at `stopping` */
-#define GRACE_NS (5ull * 1000000000)   /* finishing requests at shutdown */
 
 static uint64_t to_ms(uint64_t ns)
 {
@@ -114,17 +116,58 @@ static void configure(wh_http_server *srv)
     g->server_name = h2o_iovec_init(H2O_STRLIT("wharf"));
     g->http1.req_timeout = to_ms(srv->opts->request_timeout_ns);
     g->http2.idle_timeout = to_ms(srv->opts->idle_timeout_ns);
-    /* h2o itself turns away bodies larger than every service accepts; the
-     * handler applies each service's own limit with an error id. */
-    size_t max = 1;
-    for (int i = 0; i < wh_host_app_nservices(srv->app); i++) {
-        uint64_t b = wh_host_service_conf_of(wh_host_app_service(srv->app, i))->limits.max_body;
-        if (b > max)
-            max = b;
-    }
-    g->max_request_entity_size = max;
+    /* h2o itself turns away bodies larger than any service may accept (the
+     * registry refuses services past it); the handler applies each
+     * service's own limit with an error id. */
+    g->max_request_entity_size = wh_host_registry_max_body(srv->reg);
     h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     wh_http_handler_register(srv, h2o_config_register_path(host, "/", 0));
+}
+
+/* ---- Routing snapshots ---------------------------------------------------------- */
+
+static void *router_make(void *ctx, wh_host_snapshot *snap)
+{
+    wh_http_router *r = malloc(sizeof *r);
+    if (r && !wh_http_router_init(r, snap)) {
+        free(r);
+        r = NULL;
+    }
+    return r;
+}
+
+static void router_free(void *ctx, void *view)
+{
+    wh_http_router_free(view);
+    free(view);
+}
+
+void wh_http_loop_refresh(wh_http_loop *l)
+{
+    uint64_t gen = wh_host_registry_generation(l->srv->reg);
+    if (l->snap && gen == l->snap_gen)
+        return;
+    wh_host_snapshot *s = wh_host_registry_acquire(l->srv->reg);
+    if (l->snap)
+        wh_host_snapshot_release(l->snap);
+    l->snap = s;
+    l->snap_gen = gen;
+    wh_host_worker_sweep(l->worker);
+}
+
+h2o_timeout_t *wh_http_queue_timeout(wh_http_loop *l, uint64_t ns)
+{
+    uint64_t ms = ns / 1000000;
+    wh_http_qtimeout *q = l->queue_timeouts;
+    while (q && q->ms != ms)
+        q = q->next;
+    if (!q && (q = calloc(1, sizeof *q))) {
+        q->ms = ms;
+        h2o_timeout_init(l->ctx.loop, &q->timeout, ms);
+        q->next = l->queue_timeouts;
+        l->queue_timeouts = q;
+    }
+    return q ? &q->timeout : NULL;
 }
 
 /* ---- Loops ---------------------------------------------------------------------- */
@@ -148,11 +191,8 @@ static bool loop_init(wh_http_server *srv, wh_http_loop *l, int id)
         wh_host_log("error", "msg=\"cannot start a worker\" error=\"%s\"", err);
         return false;
     }
-    int n = wh_host_app_nservices(srv->app);
     int fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0 || !(l->queue_timeouts = calloc((size_t)n + 1, sizeof *l->queue_timeouts))) {
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0) {
         wh_host_log("error", "msg=\"cannot start a loop\" error=\"%s\"", strerror(errno));
         return false;
     }
@@ -163,10 +203,7 @@ static bool loop_init(wh_http_server *srv, wh_http_loop *l, int id)
     l->listener->data = l;
     h2o_socket_read_start(l->listener, on_accept);
     h2o_multithread_register_receiver(l->ctx.queue, &l->granted, wh_http_on_granted);
-    for (int i = 0; i < n; i++) {
-        uint64_t ns = wh_host_service_conf_of(wh_host_app_service(srv->app, i))->limits.queue_timeout_ns;
-        h2o_timeout_init(l->ctx.loop, &l->queue_timeouts[i], ns / 1000000);
-    }
+    wh_http_loop_refresh(l);
     l->ready = true;
     return true;
 }
@@ -180,14 +217,16 @@ static bool has_connections(wh_http_loop *l)
 static void *loop_main(void *arg)
 {
     wh_http_loop *l = arg;
-    while (!stopping(l->srv))
+    while (!stopping(l->srv)) {
         h2o_evloop_run(l->ctx.loop, LOOP_TICK_MS);
+        wh_http_loop_refresh(l);
+    }
     /* Stop accepting, ask HTTP/2 peers to go away, finish what is open. */
     h2o_socket_read_stop(l->listener);
     h2o_socket_close(l->listener);
     l->listener = NULL;
     h2o_context_request_shutdown(&l->ctx);
-    uint64_t deadline = wh_now_ns() + GRACE_NS;
+    uint64_t deadline = wh_now_ns() + l->srv->opts->grace_ns;
     while (has_connections(l) && wh_now_ns() < deadline)
         h2o_evloop_run(l->ctx.loop, LOOP_TICK_MS);
     return NULL;
@@ -196,12 +235,14 @@ static void *loop_main(void *arg)
 /* Disposes the h2o side of a loop with no connection left. */
 static void loop_dispose(wh_http_loop *l)
 {
-    int n = wh_host_app_nservices(l->srv->app);
     h2o_evloop_t *loop = l->ctx.loop;
     h2o_multithread_queue_t *queue = l->ctx.queue;
     h2o_multithread_unregister_receiver(queue, &l->granted);
-    for (int i = 0; i < n; i++)
-        h2o_timeout_dispose(loop, &l->queue_timeouts[i]);
+    for (wh_http_qtimeout *q = l->queue_timeouts, *next; q; q = next) {
+        next = q->next;
+        h2o_timeout_dispose(loop, &q->timeout);
+        free(q);
+    }
     /* request_shutdown armed HTTP/2's 1 s GOAWAY follow-up; with no
      * connection left it has nothing to do, and dispose wants every
      * timeout empty. */
@@ -227,8 +268,8 @@ static void loop_free(wh_http_loop *l)
     } else {
         loop_dispose(l);
         wh_host_worker_free(l->worker);
+        wh_host_snapshot_release(l->snap);
     }
-    free(l->queue_timeouts);
 }
 
 /* ---- Serving ------------------------------------------------------------------ */
@@ -241,13 +282,21 @@ static int start_loops(wh_http_server *srv, const sigset_t *blocked)
         if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
             break;
     }
-    if (started < srv->nloops) {
+    if (started < srv->nloops || (srv->admin && !wh_http_admin_start(srv->admin))) {
         wh_host_log("error", "msg=\"cannot start worker threads\"");
         __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
     } else {
+        __atomic_store_n(&srv->ready, 1, __ATOMIC_RELEASE);
         int sig = 0;
-        sigwait(blocked, &sig);
-        wh_host_log("info", "msg=\"shutting down\" signal=%d", sig);
+        while (sigwait(blocked, &sig) == 0 && sig == SIGHUP) {
+            if (srv->opts->reload)
+                srv->opts->reload(srv->opts->reload_ctx);
+            else
+                wh_host_log("warn", "msg=\"SIGHUP: no config file to reload\"");
+        }
+        wh_host_log("info", "msg=\"shutting down\" signal=%d grace_ms=%llu", sig,
+                    (unsigned long long)(srv->opts->grace_ns / 1000000));
+        __atomic_store_n(&srv->ready, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
     }
     for (int i = 0; i < started; i++)
@@ -257,8 +306,11 @@ static int start_loops(wh_http_server *srv, const sigset_t *blocked)
 
 static bool server_open(wh_http_server *srv, char *shown, size_t len)
 {
-    if (!wh_http_router_init(&srv->router, srv->app) || !open_tls(srv) ||
-        !open_listener(srv, shown, len))
+    static const wh_host_view_ops views = { router_make, router_free, NULL };
+    /* Workers size their pipes from the limits the registry settles here. */
+    wh_host_registry_seal(srv->reg);
+    if (!wh_host_registry_set_view(srv->reg, &views) || !open_tls(srv) ||
+        !open_listener(srv, shown, len) || !wh_http_admin_open(srv))
         return false;
     configure(srv);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -273,6 +325,7 @@ static bool server_open(wh_http_server *srv, char *shown, size_t len)
 
 static void server_close(wh_http_server *srv)
 {
+    wh_http_admin_close(srv->admin);
     for (int i = 0; srv->loops && i < srv->nloops; i++)
         loop_free(&srv->loops[i]);
     free(srv->loops);
@@ -282,25 +335,28 @@ static void server_close(wh_http_server *srv)
         close(srv->listen_fd);
     if (srv->ssl)
         SSL_CTX_free(srv->ssl);
-    wh_http_router_free(&srv->router);
 }
 
-int wh_http_serve(wh_host_app *app, const wh_http_options *o)
+int wh_http_serve(wh_host_registry *reg, const wh_http_options *o)
 {
-    wh_http_server srv = { .app = app, .opts = o, .listen_fd = -1 };
+    wh_http_server srv = { .reg = reg, .app = wh_host_registry_app(reg), .opts = o,
+                           .listen_fd = -1, .started_ns = wh_now_ns() };
     sigset_t blocked;
     sigemptyset(&blocked);
     sigaddset(&blocked, SIGINT);
     sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGHUP);
     /* Blocked here, so every loop thread inherits the mask. */
     pthread_sigmask(SIG_BLOCK, &blocked, NULL);
     signal(SIGPIPE, SIG_IGN);
     char shown[300];
     int rc = 1;
     if (server_open(&srv, shown, sizeof shown)) {
+        wh_host_snapshot *snap = wh_host_registry_acquire(reg);
         wh_host_log("info", "msg=listening addr=%s scheme=%s workers=%d services=%d",
                     shown, srv.ssl ? "https" : "http", srv.nloops,
-                    wh_host_app_nservices(app));
+                    wh_host_snapshot_count(snap));
+        wh_host_snapshot_release(snap);
         rc = start_loops(&srv, &blocked);
     }
     server_close(&srv);

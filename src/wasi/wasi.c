@@ -414,16 +414,18 @@ static uint16_t host_fdflags(int host)
 }
 
 /* Guest fd `slot` gets a private duplicate of host fd `fd` (so closing it
- * never closes the embedder's stdio); a negative `fd` leaves it closed. */
-static int add_stdio(wh_wasi *w, uint32_t slot, int fd)
+ * never closes the embedder's stdio), or `fd` itself when borrowed; a
+ * negative `fd` leaves it closed. */
+static int add_stdio(wh_wasi *w, uint32_t slot, int fd, bool borrow)
 {
     if (fd < 0)
         return 0;
-    int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int host = borrow ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
     if (host < 0)
         return -1;
     wh_wasi_fd *e = &w->fds[slot];
     e->host = host;
+    e->borrowed = borrow;
     uint64_t mask = wh_wasi_fd_classify(e);
     e->base = mask;
     e->inheriting = 0;
@@ -456,7 +458,7 @@ static wharf_status open_fds(wh_wasi *w, const wh_wasi_config *cfg,
     for (uint32_t i = 0; i < w->nfds; i++)
         w->fds[i].host = -1;
     for (uint32_t i = 0; i < 3; i++) {
-        if (add_stdio(w, i, std[i]) != 0) {
+        if (add_stdio(w, i, std[i], cfg->borrow_stdio) != 0) {
             set_error(err, WHARF_ERR_ARG, "cannot use fd %d as guest fd %u: %s",
                       std[i], i, strerror(errno));
             return WHARF_ERR_ARG;

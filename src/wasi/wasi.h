@@ -29,6 +29,10 @@ typedef struct wh_wasi_config {
      * the guest closing its fd never closes the embedder's; a negative
      * value leaves that guest fd closed. */
     int stdin_fd, stdout_fd, stderr_fd;
+    /* Use those fds themselves rather than duplicates, saving a dup and a
+     * close each: the embedder keeps them open while the wh_wasi lives,
+     * and a guest closing one only frees its own guest fd. */
+    bool borrow_stdio;
 } wh_wasi_config;
 
 /* Creates the WASI state; copies everything in `cfg`. Opens the preopened

@@ -143,6 +143,7 @@ typedef struct wh_wasi_fd {
     uint16_t flags;            /* fdflags as the guest last set them */
     uint64_t base, inheriting; /* rights */
     char *preopen;             /* guest name of a preopened dir, or NULL */
+    bool borrowed;             /* `host` is the embedder's: never closed */
     wh_wasi_dirent *dir;       /* fd_readdir snapshot (cookie order) */
     uint32_t ndir;
     bool dir_valid;

@@ -55,7 +55,7 @@ static void free_snapshot(wh_wasi_fd *e)
 
 void wh_wasi_fd_release(wh_wasi_fd *e)
 {
-    if (e->host >= 0)
+    if (e->host >= 0 && !e->borrowed)
         close(e->host);
     free(e->preopen);
     free_snapshot(e);

@@ -103,7 +103,7 @@ typedef struct comp {
     /* Peephole state, valid only while ncode equals the recorded end. */
     uint32_t prev_at;      /* start of the last instruction; NONE at labels */
     uint32_t last_end, last_dst;
-    uint32_t lc_end, lc_at, lc_dst;
+    uint32_t lc_end, lc_at, lc_dst, lc_prev;
     cond lc;
 } comp;
 
@@ -111,7 +111,7 @@ typedef struct comp {
 
 enum {
     COND_NZ32, COND_Z32, COND_NZ64, COND_Z64,
-#define CMP(name, inv) COND_##name,
+#define CMP(name, inv, w) COND_##name,
 #include "iops.def"
     COND_COUNT_
 };
@@ -120,7 +120,7 @@ enum {
 static const uint8_t cond_inv[COND_COUNT_] = {
     [COND_NZ32] = COND_Z32, [COND_Z32] = COND_NZ32,
     [COND_NZ64] = COND_Z64, [COND_Z64] = COND_NZ64,
-#define CMP(name, inv) [COND_##name] = COND_##inv,
+#define CMP(name, inv, w) [COND_##name] = COND_##inv,
 #include "iops.def"
 };
 
@@ -130,7 +130,7 @@ static const uint16_t cond_br[COND_COUNT_][2][2] = {
     [COND_Z32] = { { WH_IOP_BR_Z32, WH_IOP_BR_Z32_L } },
     [COND_NZ64] = { { WH_IOP_BR_NZ64, WH_IOP_BR_NZ64_L } },
     [COND_Z64] = { { WH_IOP_BR_Z64, WH_IOP_BR_Z64_L } },
-#define CMP(name, inv) [COND_##name] = {                                 \
+#define CMP(name, inv, w) [COND_##name] = {                                 \
         { WH_IOP_BR_##name, WH_IOP_BR_##name##_L },                      \
         { WH_IOP_BR_##name##_I, WH_IOP_BR_##name##_I_L } },
 #include "iops.def"
@@ -143,26 +143,40 @@ static const uint16_t unop_iop[WH_OP_COUNT_] = {
 };
 static const uint16_t binop_iop[WH_OP_COUNT_] = {
 #define BINOP(name) [WH_OP_##name] = WH_IOP_##name + 1,
-#define BINOPI(name) BINOP(name)
-#define CMP(name, inv) BINOP(name)
+#define BINOPI(name, w) BINOP(name)
+#define CMP(name, inv, w) BINOP(name)
 #include "iops.def"
 };
 static const uint16_t binopi_iop[WH_OP_COUNT_] = {
-#define BINOPI(name) [WH_OP_##name] = WH_IOP_##name##_I + 1,
-#define CMP(name, inv) BINOPI(name)
+#define BINOPI(name, w) [WH_OP_##name] = WH_IOP_##name##_I + 1,
+#define CMP(name, inv, w) BINOPI(name, w)
 #include "iops.def"
 };
 static const uint16_t divi_iop[WH_OP_COUNT_] = {
-#define DIVI(name) [WH_OP_##name] = WH_IOP_##name##_I + 1,
+#define DIVI(name, w) [WH_OP_##name] = WH_IOP_##name##_I + 1,
 #include "iops.def"
 };
 static const uint8_t cmp_cond[WH_OP_COUNT_] = {
-#define CMP(name, inv) [WH_OP_##name] = COND_##name + 1,
+#define CMP(name, inv, w) [WH_OP_##name] = COND_##name + 1,
 #include "iops.def"
 };
 static const uint16_t mem_iop[WH_OP_COUNT_] = {
 #define LOAD(name, t, n) [WH_OP_##name] = WH_IOP_##name + 1,
 #define STORE(name, t, n) LOAD(name, t, n)
+#include "iops.def"
+};
+/* Stores of an immediate value: [op][plain, AA, AI] */
+static const uint16_t store_k[WH_OP_COUNT_][3] = {
+#define STORE(name, t, n) [WH_OP_##name] = { WH_IOP_##name##_K, WH_IOP_##name##_AA_K, \
+                                             WH_IOP_##name##_AI_K },
+#include "iops.def"
+};
+/* A loop's add and compare-and-branch fused: [cond][add imm][compare imm] */
+static const uint16_t inc_br[COND_COUNT_][2][2] = {
+    [COND_NZ32] = { { WH_IOP_INC_R_NZ32, WH_IOP_INC_R_NZ32 },
+                    { WH_IOP_INC_I_NZ32, WH_IOP_INC_I_NZ32 } },
+#define INCBR(name) [COND_##name] = { { WH_IOP_INC_RR_##name, WH_IOP_INC_RI_##name }, \
+                                      { WH_IOP_INC_IR_##name, WH_IOP_INC_II_##name } },
 #include "iops.def"
 };
 /* Loads and stores with the address add fused: [op][imm] */
@@ -550,7 +564,8 @@ static cond take_cond(comp *c)
     entry e = pop(c);
     if (e.kind == E_TEMP && c->lc_end == c->ncode && c->lc_dst == e.home) {
         c->ncode = c->lc_at;
-        label_here(c);
+        c->last_end = c->lc_end = NONE;
+        c->prev_at = c->lc_prev;    /* still adjacent: see prev_is */
         return c->lc;
     }
     return (cond){ COND_NZ32, false, slot_of(c, &e), 0 };
@@ -572,10 +587,33 @@ static uint32_t cond_branch(comp *c, cond k, bool negate, bool loop)
     return at;
 }
 
+/* A loop's back edge on an i32 compare of the sum the instruction just
+ * emitted (an i32.add) computed: one instruction for both. */
+static bool fuse_inc(comp *c, cond k, frame *f)
+{
+    bool ri = prev_is(c, WH_IOP_I32_ADD_I, 5);
+    if (!(k.kind == COND_NZ32 || (k.kind >= COND_I32_EQ && k.kind <= COND_I32_GE_U)) ||
+        (!ri && !prev_is(c, WH_IOP_I32_ADD, 5)) || c->code[c->prev_at + 2] != k.a)
+        return false;
+    uint32_t at = c->prev_at, add[3];
+    memcpy(add, c->code + at + 2, sizeof add);
+    c->ncode = at;
+    op(c, inc_br[k.kind][ri][k.imm]);
+    for (int i = 0; i < 3; i++)
+        put(c, add[i]);
+    if (k.kind != COND_NZ32)
+        put(c, (uint32_t)k.b);
+    at = c->ncode;
+    put(c, rel(f->label, at));
+    return true;
+}
+
 static void do_br_if(comp *c, uint32_t depth)
 {
     cond k = take_cond(c);
     frame *f = frame_at(c, depth);
+    if (f->kind == F_LOOP && !needs_moves(c, f) && fuse_inc(c, k, f))
+        return;
     if (f->kind != F_FUNC && !needs_moves(c, f)) {
         bool loop = f->kind == F_LOOP;
         uint32_t at = cond_branch(c, k, false, loop);
@@ -830,6 +868,32 @@ static int imm_form(int wop, uint64_t k)
     return divi_iop[wop] - 1;
 }
 
+/* f64.add/sub of the f64.mul just emitted (its result entry consumed
+ * here) and a value already in a slot: one instruction, still rounding
+ * twice. The other value must not need a write, which could hit the
+ * multiply's operands. */
+static bool fuse_mul(comp *c, int wop, const entry *a, const entry *b, uint32_t dst)
+{
+    if (!prev_is(c, WH_IOP_F64_MUL, 5))
+        return false;
+    uint32_t at = c->prev_at, m = c->code[at + 2];
+    bool ma = a->kind == E_TEMP && a->home == m, mb = b->kind == E_TEMP && b->home == m;
+    const entry *z = ma ? b : a;
+    if ((!ma && !mb) || (z->kind != E_TEMP && z->kind != E_LOCAL))
+        return false;
+    uint32_t x = c->code[at + 3], y = c->code[at + 4];
+    c->ncode = at;
+    int iop = wop == WH_OP_F64_ADD ? WH_IOP_F64_MULADD : ma ? WH_IOP_F64_MULSUB : WH_IOP_F64_SUBMUL;
+    at = op(c, iop);
+    put(c, dst);
+    put(c, x);
+    put(c, y);
+    put(c, z->kind == E_LOCAL ? z->local : z->home);
+    push(c, WH_F64);
+    retargetable(c, at + 2);
+    return true;
+}
+
 /* d <- a op b, or the immediate form when b (or, swapped, a) is constant
  * (x - k becomes x + -k); an i32.add may be deferred instead. */
 static void do_binop(comp *c, int wop)
@@ -849,10 +913,13 @@ static void do_binop(comp *c, int wop)
     }
     if (wop == WH_OP_I32_ADD && defer_add(c, &a, &b, dst))
         return;
+    if ((wop == WH_OP_F64_ADD || wop == WH_OP_F64_SUB) && fuse_mul(c, wop, &a, &b, dst))
+        return;
     int iop = b.kind == E_CONST ? imm_form(wop, k) : -1;
     bool imm = iop >= 0, is64 = wh_opinfo_table[wop].p1 == WH_I64;
     uint32_t as = slot_of(c, &a);
     uint32_t bs = imm ? (uint32_t)k : slot_of(c, &b);
+    uint32_t before = c->prev_at;
     uint32_t at = op(c, imm ? iop : binop_iop[wop] - 1);
     if (binop_traps(wop) && !imm)
         site(c, at);
@@ -868,6 +935,7 @@ static void do_binop(comp *c, int wop)
         c->lc_at = at;
         c->lc_end = c->ncode;
         c->lc_dst = dst;
+        c->lc_prev = before;
     }
 }
 
@@ -897,6 +965,7 @@ static void do_unop(comp *c, int wop)
     push(c, wh_opinfo_table[wop].r);
     retargetable(c, at + 2);
     if (wop == WH_OP_I32_EQZ || wop == WH_OP_I64_EQZ) {
+        c->lc_prev = NONE;
         c->lc = (cond){ wop == WH_OP_I32_EQZ ? COND_Z32 : COND_Z64, false, as, 0 };
         c->lc_at = at;
         c->lc_end = c->ncode;
@@ -964,16 +1033,16 @@ static void do_store(comp *c, int wop)
     wh_rd_u32(&c->r);
     uint32_t offset = wh_rd_u32(&c->r);
     entry v = pop(c), a = pop(c);
-    uint32_t vs = slot_of(c, &v);
-    if (a.kind == E_ADDI || a.kind == E_ADDR) {
-        site(c, op(c, addr_fused[wop][a.kind == E_ADDI]));
-        put(c, a.local);
+    bool wide = wop == WH_OP_I64_STORE || wop == WH_OP_F64_STORE;
+    bool k = v.kind == E_CONST && (!wide || v.k == (uint64_t)(int64_t)(int32_t)v.k);
+    uint32_t vs = k ? (uint32_t)v.k : slot_of(c, &v);
+    int form = a.kind == E_ADDR ? 1 : a.kind == E_ADDI ? 2 : 0;
+    uint32_t as = form ? a.local : slot_of(c, &a);
+    int iop = k ? store_k[wop][form] : form ? addr_fused[wop][form == 2] : mem_iop[wop] - 1;
+    site(c, op(c, iop));
+    put(c, as);
+    if (form)
         put(c, (uint32_t)a.k);
-    } else {
-        uint32_t as = slot_of(c, &a);
-        site(c, op(c, mem_iop[wop] - 1));
-        put(c, as);
-    }
     put(c, vs);
     put(c, offset);
 }

@@ -68,6 +68,22 @@ static inline double f64_max(double a, double b)
     return a > b ? a : b;
 }
 
+/* x as computed, rounded to a double: keeps the compiler from contracting
+ * a * b + c into a fused multiply-add, which rounds once where wasm rounds
+ * twice. The empty asm costs nothing. */
+static inline double rounded(double x)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__("" : "+x"(x));
+#elif defined(__aarch64__)
+    __asm__("" : "+w"(x));
+#else
+    volatile double v = x;
+    x = v;
+#endif
+    return x;
+}
+
 /* Saturating truncation (spec 4.3.3 trunc_sat). Every f32 is exactly a
  * double, so one set serves both widths; the bounds are exact powers of
  * two. */
@@ -307,6 +323,22 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define IMM32(k) U(k)
 #define H_CMP32(name, expr) H_CMP(name, uint32_t, U32, IMM32, 1, expr)
 #define H_CMP64(name, expr) H_CMP(name, uint64_t, U64, IMM64, 2, expr)
+/* A loop's closing i32.add and compare-and-branch on the sum: d <- x + y,
+ * then back to the loop if d op b (operands d, x, y, b, off). */
+#define INC_BODY(sum, rhs, expr)                                         \
+    {                                                                    \
+        uint32_t a = (sum);                                              \
+        PUT32(1, a);                                                     \
+        uint32_t b = (rhs);                                              \
+        if (expr)                                                        \
+            JUMP_LOOP(5);                                                \
+        NEXT(6);                                                         \
+    }
+#define H_INC(name, expr)                                                \
+    L_INC_RR_##name: INC_BODY(U32(2) + U32(3), U32(4), expr)              \
+    L_INC_RI_##name: INC_BODY(U32(2) + U32(3), U(4), expr)                \
+    L_INC_IR_##name: INC_BODY(U32(2) + U(3), U32(4), expr)                \
+    L_INC_II_##name: INC_BODY(U32(2) + U(3), U(4), expr)
 #define H_BRC(name, cond)                                                \
     L_BR_##name: if (cond) JUMP(2); NEXT(3);                            \
     L_BR_##name##_L: if (cond) JUMP_LOOP(2); NEXT(3);
@@ -336,18 +368,25 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
         PUT32(2, sum);                                                   \
         LOAD_AT((uint64_t)sum + U(5), T, N, 6);                          \
     }
-#define STORE_AT(ea, T, N, vk, k)                                        \
+#define STORE_AT(ea, T, N, V, k)                                         \
     do {                                                                 \
-        T v = (T)S(vk);                                                  \
+        T v = (T)(V);                                                    \
         if (WH_UNLIKELY((ea) + N > msize))                               \
             TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
         memcpy(mbase + (ea), &v, N);                                     \
         NEXT(k);                                                         \
     } while (0)
+#define EA_R (uint64_t)U32(1) + U(3)
+#define EA_AA (uint64_t)(uint32_t)(U32(1) + U32(2)) + U(4)
+#define EA_AI (uint64_t)(uint32_t)(U32(1) + U(2)) + U(4)
+#define IMMS(k) ((uint64_t)(int64_t)(int32_t)U(k))
 #define H_STORE(name, T, N)                                              \
-    L_##name: STORE_AT((uint64_t)U32(1) + U(3), T, N, 2, 4);             \
-    L_##name##_AA: STORE_AT((uint64_t)(uint32_t)(U32(1) + U32(2)) + U(4), T, N, 3, 5); \
-    L_##name##_AI: STORE_AT((uint64_t)(uint32_t)(U32(1) + U(2)) + U(4), T, N, 3, 5);
+    L_##name: STORE_AT(EA_R, T, N, S(2), 4);                             \
+    L_##name##_AA: STORE_AT(EA_AA, T, N, S(3), 5);                       \
+    L_##name##_AI: STORE_AT(EA_AI, T, N, S(3), 5);                       \
+    L_##name##_K: STORE_AT(EA_R, T, N, IMMS(2), 4);                      \
+    L_##name##_AA_K: STORE_AT(EA_AA, T, N, IMMS(3), 5);                  \
+    L_##name##_AI_K: STORE_AT(EA_AI, T, N, IMMS(3), 5);
 /* Trapping float -> int truncation: NaN, then the exact open range. */
 #define H_TRUNC(name, GET, PUT, T, lo, hi)                               \
     L_##name: {                                                          \
@@ -368,19 +407,8 @@ static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
                         void *const **table)
 {
     static void *const handlers[WH_IOP_COUNT_] = {
-#define H(name) [WH_IOP_##name] = &&L_##name,
-#define IOP(name, units) H(name)
-#define UNOP(name) H(name)
-#define BINOP(name) H(name)
-#define BINOPI(name) H(name) H(name##_I)
-#define CMP(name, inv) H(name) H(name##_I) H(BR_##name) H(BR_##name##_L) \
-    H(BR_##name##_I) H(BR_##name##_I_L)
-#define BRC(name) H(BR_##name) H(BR_##name##_L)
-#define LOAD(name, t, n) H(name) H(name##_AA) H(name##_AI)
-#define STORE(name, t, n) H(name) H(name##_AA) H(name##_AI)
-#define DIVI(name) H(name##_I)
+#define IOP(name, units) [WH_IOP_##name] = &&L_##name,
 #include "iops.def"
-#undef H
     };
     if (table) {
         *table = handlers;
@@ -523,6 +551,21 @@ L_MOV_MOV:
     S(1) = S(2);
     S(3) = S(4);
     NEXT(5);
+L_F64_MULADD: {
+    double p = rounded(F64(2) * F64(3));
+    PUTF64(1, F64(4) + p);
+    NEXT(5);
+}
+L_F64_MULSUB: {
+    double p = rounded(F64(2) * F64(3));
+    PUTF64(1, p - F64(4));
+    NEXT(5);
+}
+L_F64_SUBMUL: {
+    double p = rounded(F64(2) * F64(3));
+    PUTF64(1, F64(4) - p);
+    NEXT(5);
+}
 L_MOV2:
     fp[U(1)] = fp[U(2)];
     fp[U(1) + 1] = fp[U(2) + 1];
@@ -633,16 +676,19 @@ L_ELEM_DROP:
     H_BRC(Z64, U64(1) == 0)
 
     /* ---- Integer compares ---- */
-    H_CMP32(I32_EQ, a == b)
-    H_CMP32(I32_NE, a != b)
-    H_CMP32(I32_LT_S, (int32_t)a < (int32_t)b)
-    H_CMP32(I32_LT_U, a < b)
-    H_CMP32(I32_GT_S, (int32_t)a > (int32_t)b)
-    H_CMP32(I32_GT_U, a > b)
-    H_CMP32(I32_LE_S, (int32_t)a <= (int32_t)b)
-    H_CMP32(I32_LE_U, a <= b)
-    H_CMP32(I32_GE_S, (int32_t)a >= (int32_t)b)
-    H_CMP32(I32_GE_U, a >= b)
+#define CMP32_LIST(X)                                                    \
+    X(I32_EQ, a == b)                                                    \
+    X(I32_NE, a != b)                                                    \
+    X(I32_LT_S, (int32_t)a < (int32_t)b)                                 \
+    X(I32_LT_U, a < b)                                                   \
+    X(I32_GT_S, (int32_t)a > (int32_t)b)                                 \
+    X(I32_GT_U, a > b)                                                   \
+    X(I32_LE_S, (int32_t)a <= (int32_t)b)                                \
+    X(I32_LE_U, a <= b)                                                  \
+    X(I32_GE_S, (int32_t)a >= (int32_t)b)                                \
+    X(I32_GE_U, a >= b)
+    CMP32_LIST(H_CMP32)
+    CMP32_LIST(H_INC)
     H_CMP64(I64_EQ, a == b)
     H_CMP64(I64_NE, a != b)
     H_CMP64(I64_LT_S, (int64_t)a < (int64_t)b)
@@ -653,6 +699,20 @@ L_ELEM_DROP:
     H_CMP64(I64_LE_U, a <= b)
     H_CMP64(I64_GE_S, (int64_t)a >= (int64_t)b)
     H_CMP64(I64_GE_U, a >= b)
+L_INC_R_NZ32: {
+    uint32_t a = U32(2) + U32(3);
+    PUT32(1, a);
+    if (a)
+        JUMP_LOOP(4);
+    NEXT(5);
+}
+L_INC_I_NZ32: {
+    uint32_t a = U32(2) + U(3);
+    PUT32(1, a);
+    if (a)
+        JUMP_LOOP(4);
+    NEXT(5);
+}
 
     /* ---- Integer arithmetic ---- */
     H_BINI32(I32_ADD, a + b)

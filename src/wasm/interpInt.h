@@ -28,15 +28,6 @@
 
 typedef enum wh_iop {
 #define IOP(name, units) WH_IOP_##name,
-#define UNOP(name) WH_IOP_##name,
-#define BINOP(name) WH_IOP_##name,
-#define BINOPI(name) WH_IOP_##name, WH_IOP_##name##_I,
-#define CMP(name, inv) WH_IOP_##name, WH_IOP_##name##_I, WH_IOP_BR_##name, \
-    WH_IOP_BR_##name##_L, WH_IOP_BR_##name##_I, WH_IOP_BR_##name##_I_L,
-#define BRC(name) WH_IOP_BR_##name, WH_IOP_BR_##name##_L,
-#define DIVI(name) WH_IOP_##name##_I,
-#define LOAD(name, t, n) WH_IOP_##name, WH_IOP_##name##_AA, WH_IOP_##name##_AI,
-#define STORE(name, t, n) WH_IOP_##name, WH_IOP_##name##_AA, WH_IOP_##name##_AI,
 #include "iops.def"
     WH_IOP_COUNT_
 } wh_iop;

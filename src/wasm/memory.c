@@ -22,8 +22,8 @@
  * instance does not fault them in again; past it they go back to the
  * kernel. Few guests touch more per request (hello touches ~40 KiB). */
 #define KEEP_BYTES ((size_t)1 << 20)
-/* Runs of resident pages cleared one by one; a memory touched in more
- * places than that is reset with one madvise instead. */
+/* Runs of pages cleared one by one; a memory touched in more places than
+ * that is reset with one madvise instead. */
 #define MAX_RUNS 32
 /* Images from this size up are mapped copy-on-write from a memfd rather
  * than copied: mapping costs a few microseconds plus a fault per page the
@@ -133,50 +133,53 @@ wharf_status wh_rt_memory_init(wh_rt_memory *rm, wharf_engine *pool, uint32_t mi
 
 /* ---- Reset ------------------------------------------------------------- */
 
-/* Zeroes [off, off + len) of the memory: in place when resident and
- * within the budget, else by handing the pages back to the kernel. Pages
- * mincore calls absent may still hold data in swap, so they are dropped
- * too. */
-static bool clear_run(uint8_t *base, size_t off, size_t len, bool resident,
-                      size_t *kept)
+typedef struct reset {
+    uint8_t *base;
+    size_t kept, runs;
+} reset;
+
+/* Zeroes the pages [from, to), all resident or all absent. Resident pages
+ * (the ones the guest touched) are cleared in place, so that the next
+ * instance finds them mapped: a page fault costs more than clearing a
+ * page. Absent pages were never touched, or were swapped out: dropping
+ * them costs little when there are none. False when the whole memory had
+ * better be dropped instead (too many runs or resident bytes). */
+static bool clear_run(reset *r, size_t from, size_t to, bool resident)
 {
-    if (resident && *kept + len <= KEEP_BYTES) {
-        memset(base + off, 0, len);
-        *kept += len;
-        return true;
-    }
-    return madvise(base + off, len, MADV_DONTNEED) == 0;
+    size_t off = from * OS_PAGE, len = (to - from) * OS_PAGE;
+    if (++r->runs > MAX_RUNS)
+        return false;
+    if (!resident)
+        return madvise(r->base + off, len, MADV_DONTNEED) == 0;
+    if ((r->kept += len) > KEEP_BYTES)
+        return false;
+    memset(r->base + off, 0, len);
+    return true;
 }
 
-/* Walks the residency of [0, len) in runs. False when it cannot (the
- * caller then drops everything). */
-static bool clear_resident(uint8_t *base, size_t len)
+/* Clears the first `npages` pages run by run, as mincore reports them. */
+static bool clear_touched(reset *r, size_t npages)
 {
     unsigned char vec[1024];
-    size_t npages = len / OS_PAGE, kept = 0, runs = 0;
-    size_t run_start = 0;
-    bool run_res = false;
+    size_t start = 0;
+    bool res = false;
     for (size_t at = 0; at < npages;) {
         size_t n = npages - at < sizeof vec ? npages - at : sizeof vec;
-        if (mincore(base + at * OS_PAGE, n * OS_PAGE, vec) != 0)
+        if (mincore(r->base + at * OS_PAGE, n * OS_PAGE, vec) != 0)
             return false;
         for (size_t i = 0; i < n; i++, at++) {
-            bool res = vec[i] & 1;
-            if (at == 0)
-                run_res = res;
-            if (res == run_res)
-                continue;
-            if (++runs > MAX_RUNS ||
-                !clear_run(base, run_start * OS_PAGE, (at - run_start) * OS_PAGE,
-                           run_res, &kept))
-                return false;
-            run_start = at;
-            run_res = res;
+            bool page = vec[i] & 1;
+            if (at == start) {
+                res = page;
+            } else if (page != res) {
+                if (!clear_run(r, start, at, res))
+                    return false;
+                start = at;
+                res = page;
+            }
         }
     }
-    return npages == run_start ||
-           clear_run(base, run_start * OS_PAGE, (npages - run_start) * OS_PAGE,
-                     run_res, &kept);
+    return start == npages || clear_run(r, start, npages, res);
 }
 
 /* Makes every byte of the memory zero again, keeping its mapping. */
@@ -192,7 +195,8 @@ static bool memory_reset(wh_rt_memory *rm)
         rm->cow_len = 0;
     }
     size_t len = page_up((size_t)m->size);
-    if (!len || clear_resident(m->base, len))
+    reset r = { m->base, 0, 0 };
+    if (!len || clear_touched(&r, len / OS_PAGE))
         return true;
     return madvise(m->base, len, MADV_DONTNEED) == 0;
 }

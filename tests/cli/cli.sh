@@ -110,6 +110,12 @@ check "dir missing on host" 1 "" "^wharf: error: .*no-such-dir" run --dir "$OUT/
 STDIN=$SRC/hello.txt
 check "stdin" 0 "hello from the host" '' run "$G" stdin
 STDIN=/dev/null
+# Streams the caller closed are /dev/null to the guest, as under wasmtime:
+# reading gives EOF, writing succeeds, and the run goes on.
+out=$("$WHARF" run "$G" stdin 2>&1 <&-); rc=$?
+[ "$rc" = 0 ] && [ -z "$out" ] && pass || fail "stdin closed: exit $rc, '$out'"
+out=$("$WHARF" run "$G" args 2>&1 >&-); rc=$?
+[ "$rc" = 0 ] && [ -z "$out" ] && pass || fail "stdout closed: exit $rc, '$out'"
 check "exit code" 7 "" '' run "$G" exit 7
 check "exit zero" 0 "" '' run "$G" exit 0
 check "wasi trap" 134 "" "^wharf: error: .*unreachable" run "$G" trap

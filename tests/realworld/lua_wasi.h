@@ -14,5 +14,6 @@
 #define l_pclose(L, file) ((void)(L), (void)(file), -1)
 #define l_inspectstat(stat, what) ((void)(what))
 /* One thread: stdio needs no locking (wasi-libc has no flockfile). */
+#define l_getc(f) getc_unlocked(f)
 #define l_lockfile(f) ((void)0)
 #define l_unlockfile(f) ((void)0)

@@ -145,14 +145,20 @@ build_bzip2() {
             -lwasi-emulated-signal -lwasi-emulated-process-clocks
 }
 
-# build NAME: runs build_NAME once; its log is in build/realworld/log.
+# build NAME SHIM...: runs build_NAME unless NAME.wasm is newer than our
+# SHIM files (in this directory) it is built with; the log is in
+# build/realworld/log.
 build() {
-    [ -f "$bin/$1.wasm" ] && [ -f "$bin/$1-native" ] &&
-        [ -z "$(find "$here" -name '*.[ch]' -newer "$bin/$1.wasm")" ] && return 0
-    echo "building $1 (log: build/realworld/log/$1.log)"
-    "build_$1" >"$logs/$1.log" 2>&1 && return 0
-    tail -n 30 "$logs/$1.log"
-    rm -f "$bin/$1.wasm"
+    name=$1; shift
+    if [ -f "$bin/$name.wasm" ] && [ -f "$bin/$name-native" ]; then
+        stale=
+        for f in "$@"; do [ "$here/$f" -nt "$bin/$name.wasm" ] && stale=1; done
+        [ -z "$stale" ] && return 0
+    fi
+    echo "building $name (log: build/realworld/log/$name.log)"
+    "build_$name" >"$logs/$name.log" 2>&1 && return 0
+    tail -n 30 "$logs/$name.log"
+    rm -f "$bin/$name.wasm"
     return 1
 }
 
@@ -214,6 +220,7 @@ check_lua() {
         FILES="$here/lua/mod.lua $f" MKDIR=tmp both "lua $n.lua" "$r/$n" "$n.lua"
     done
     FILES= IN=$here/lua/piped.txt both "lua - (script on stdin)" "$r/stdin" -
+    IN=$here/lua/piped.txt both "lua < script (stdin is no terminal)" "$r/redir"
     IN=/dev/null both "lua -e, then an error: exit 1" "$r/e" -e 'print(_VERSION)' -e 'error("x")'
 }
 
@@ -294,9 +301,9 @@ unpack sqlite3 sqlite3-3.40.1
 unpack zlib zlib-1.2.13.dfsg
 unpack bzip2 bzip2-1.0.8
 [ -x "$WHARF" ] || die "no $WHARF (make build/wharf)"
-if build lua; then check_lua; else bad "build lua"; fi
-if build sqlite3; then check_sqlite; else bad "build sqlite3"; fi
+if build lua sjlj.c stubs.c lua_wasi.h include/setjmp.h; then check_lua; else bad "build lua"; fi
+if build sqlite3 stubs.c posix_wasi.h include/pwd.h; then check_sqlite; else bad "build sqlite3"; fi
 if build minigzip; then check_compress minigzip gz; else bad "build minigzip"; fi
-if build bzip2; then check_compress bzip2 bz2; check_bzip2_extra; else bad "build bzip2"; fi
+if build bzip2 posix_wasi.h; then check_compress bzip2 bz2; check_bzip2_extra; else bad "build bzip2"; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
