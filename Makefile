@@ -20,7 +20,7 @@ V       ?= release
 
 WARN     = -Wall -Wextra -Wno-unused-parameter
 CFLAGS_ALL = -std=gnu11 $(WARN) -Iinclude -MMD -MP -pthread
-# No -lcurl: src/host/plugin_http.c opens libcurl when first needed.
+# No -lcurl: libcurl is opened when first needed (src/host/lazycurl.h).
 LDLIBS   = -lm -pthread -lcjson
 # wharf serve: the HTTP front door (src/http) and wharf.yaml (src/host).
 LDLIBS  += -lh2o-evloop -lyaml -lssl -lcrypto -lz

@@ -46,6 +46,13 @@ void wh_cli_call_help(FILE *f);
 /* serve.c: `wharf serve CONFIG.yaml` (docs/config.md). */
 int wh_cli_serve(int argc, char **argv);
 void wh_cli_serve_help(FILE *f);
+/* admin_client.c: `wharf deploy|services|undeploy|rollback` (`cmd`), a
+ * client of a server's admin API (docs/admin-api.md). */
+int wh_cli_admin(const char *cmd, int argc, char **argv);
+void wh_cli_admin_help(FILE *f);
+
+/* The whole file in a malloc'd buffer; NULL with errno set on failure. */
+uint8_t *wh_cli_read_file(const char *path, size_t *len);
 
 /* values.c: text forms. Parsers accept the whole string or fail. */
 const char *wh_cli_kind_name(wharf_valkind k);

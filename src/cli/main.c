@@ -56,8 +56,7 @@ int wh_cli_fail(const char *path, const wharf_error *err)
     }
 }
 
-/* The whole file in a malloc'd buffer; NULL with errno set on failure. */
-static uint8_t *read_file(const char *path, size_t *len)
+uint8_t *wh_cli_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -92,7 +91,7 @@ out_free:;
 int wh_cli_load(wharf_engine *e, const char *path, wharf_module **out)
 {
     size_t len;
-    uint8_t *bytes = read_file(path, &len);
+    uint8_t *bytes = wh_cli_read_file(path, &len);
     if (!bytes)
         return wh_cli_error(WH_CLI_EXIT_HOST, "cannot read '%s': %s", path,
                             strerror(errno));
@@ -113,6 +112,10 @@ static void help(FILE *f)
           "  inspect  list a module's imports, exports and sections\n"
           "  call     call a plugin function with an input (docs/abi.md)\n"
           "  serve    serve WebAssembly services over HTTP (docs/config.md)\n"
+          "  deploy   deploy or update a service on a running server\n"
+          "  services list a running server's services\n"
+          "  undeploy remove a service from a running server\n"
+          "  rollback put a service's previous version back (docs/admin-api.md)\n"
           "  help     show this help, or a command's: wharf help run\n"
           "\n"
           "options:\n"
@@ -126,6 +129,12 @@ static void help(FILE *f)
 static bool is_help(const char *s)
 {
     return !strcmp(s, "help") || !strcmp(s, "--help") || !strcmp(s, "-h");
+}
+
+static bool is_admin_command(const char *s)
+{
+    return !strcmp(s, "deploy") || !strcmp(s, "services") || !strcmp(s, "undeploy") ||
+           !strcmp(s, "rollback");
 }
 
 /* `wharf help [COMMAND]`. */
@@ -143,6 +152,8 @@ static int help_command(int argc, char **argv)
         wh_cli_call_help(stdout);
     else if (!strcmp(argv[0], "serve"))
         wh_cli_serve_help(stdout);
+    else if (is_admin_command(argv[0]))
+        wh_cli_admin_help(stdout);
     else
         return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown command '%s' (see 'wharf help')",
                             argv[0]);
@@ -189,6 +200,8 @@ int main(int argc, char **argv)
         return wh_cli_call(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve"))
         return wh_cli_serve(argc - 2, argv + 2);
+    if (is_admin_command(cmd))
+        return wh_cli_admin(cmd, argc - 2, argv + 2);
     if (cmd[0] != '-' && has_suffix(cmd, ".wasm"))
         return wh_cli_run(argc - 1, argv + 1);
     return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown command '%s' (see 'wharf help')", cmd);

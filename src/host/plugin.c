@@ -245,9 +245,31 @@ static wharf_status trampoline(wharf_caller *c, void *user, wharf_slot *slots)
     return s;
 }
 
+/* WASI for a plugin: no arguments or environment, no stdin, and stdout
+ * and stderr both on the host's stderr: the host's stdout carries plugin
+ * output (as in `wharf call`), which a stray printf must not corrupt. */
+static wharf_status open_wasi(wharf_plugin *p, wharf_error *err)
+{
+    const wharf_compiled_plugin *c = p->code;
+    static const char *const argv[] = { "plugin" };
+    wh_wasi_config cfg = {
+        .argv = argv, .argc = 1,
+        .preopens = c->paths, .npreopens = (int)c->npaths,
+        .stdin_fd = -1, .stdout_fd = 2, .stderr_fd = 2,
+        .borrow_stdio = true,     /* the process's stderr outlives plugins */
+    };
+    return wh_wasi_new(&cfg, &p->wasi, err);
+}
+
+/* The calling plugin's WASI state, made at its first WASI call when it
+ * has no preopens (plugin_setup makes it otherwise): most plugin calls
+ * make none, and then cost no WASI setup. NULL when out of memory. */
 static wh_wasi *plugin_wasi(void *inst_user)
 {
-    return ((wharf_plugin *)inst_user)->wasi;
+    wharf_plugin *p = inst_user;
+    if (!p->wasi)
+        open_wasi(p, NULL);
+    return p->wasi;
 }
 
 static wharf_status define_imports(wharf_compiled_plugin *c, wharf_linker *l)
@@ -279,24 +301,9 @@ static void link_once(wharf_compiled_plugin *c)
 
 /* ---- Plugins: instances ------------------------------------------------ */
 
-/* WASI for a plugin: no arguments or environment, no stdin, and stdout
- * and stderr both on the host's stderr: the host's stdout carries plugin
- * output (as in `wharf call`), which a stray printf must not corrupt. */
-static wharf_status open_wasi(wharf_plugin *p, wharf_error *err)
-{
-    const wharf_compiled_plugin *c = p->code;
-    static const char *const argv[] = { "plugin" };
-    wh_wasi_config cfg = {
-        .argv = argv, .argc = 1,
-        .preopens = c->paths, .npreopens = (int)c->npaths,
-        .stdin_fd = -1, .stdout_fd = 2, .stderr_fd = 2,
-        .borrow_stdio = true,     /* the process's stderr outlives plugins */
-    };
-    return wh_wasi_new(&cfg, &p->wasi, err);
-}
-
 /* The plugin's own state for the shared imports; the link error of its
- * compiled plugin, if linking failed. */
+ * compiled plugin, if linking failed. WASI state with preopens is made
+ * here, so that a directory that cannot be opened fails instantiation. */
 static wharf_status plugin_setup(wharf_plugin *p, wharf_error *err)
 {
     const wharf_compiled_plugin *c = p->code;
@@ -305,7 +312,7 @@ static wharf_status plugin_setup(wharf_plugin *p, wharf_error *err)
             *err = c->link_err;
         return c->link_err.status;
     }
-    return c->wasi ? open_wasi(p, err) : WHARF_OK;
+    return c->wasi && c->npaths ? open_wasi(p, err) : WHARF_OK;
 }
 
 /* Publishes the instance to the cancel handle; a cancel that came while

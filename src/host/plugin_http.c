@@ -10,66 +10,17 @@
  * transfer ends at the call's deadline, on cancel, or past the response
  * size limit. Any failure traps the call, as Extism's runtime does.
  *
- * libcurl is opened with dlopen on the first request, not linked: with its
- * ~30 dependent libraries it would add ~4 ms to the start of every wharf
- * process (bench/startup.sh), plugin or not.
+ * libcurl is reached through lazycurl.h: it is loaded on the first request.
  */
 #define _GNU_SOURCE   /* FNM_CASEFOLD */
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "lazycurl.h"
 #include "pluginInt.h"
-
-/* The libcurl functions used here, resolved once for the whole process
- * (like the dynamic linker's own bindings, never changed after). */
-static struct {
-    CURLU *(*url)(void);
-    CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
-    CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
-    void (*url_cleanup)(CURLU *);
-    void (*free)(void *);
-    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-    void (*slist_free_all)(struct curl_slist *);
-    CURL *(*easy_init)(void);
-    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-    CURLcode (*easy_perform)(CURL *);
-    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-    const char *(*easy_strerror)(CURLcode);
-    void (*easy_cleanup)(CURL *);
-} curl;
-static bool curl_loaded;
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static bool bind_sym(void *lib, void *field, const char *name)
-{
-    void *f = dlsym(lib, name);
-    memcpy(field, &f, sizeof f);   /* object to function pointer, as POSIX allows */
-    return f != NULL;
-}
-
-static void curl_load(void)
-{
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    curl_loaded = lib &&
-        bind_sym(lib, &curl.url, "curl_url") &&
-        bind_sym(lib, &curl.url_set, "curl_url_set") &&
-        bind_sym(lib, &curl.url_get, "curl_url_get") &&
-        bind_sym(lib, &curl.url_cleanup, "curl_url_cleanup") &&
-        bind_sym(lib, &curl.free, "curl_free") &&
-        bind_sym(lib, &curl.slist_append, "curl_slist_append") &&
-        bind_sym(lib, &curl.slist_free_all, "curl_slist_free_all") &&
-        bind_sym(lib, &curl.easy_init, "curl_easy_init") &&
-        bind_sym(lib, &curl.easy_setopt, "curl_easy_setopt") &&
-        bind_sym(lib, &curl.easy_perform, "curl_easy_perform") &&
-        bind_sym(lib, &curl.easy_getinfo, "curl_easy_getinfo") &&
-        bind_sym(lib, &curl.easy_strerror, "curl_easy_strerror") &&
-        bind_sym(lib, &curl.easy_cleanup, "curl_easy_cleanup");
-}
 
 /* A growable byte buffer with a cap. */
 typedef struct http_buf {
@@ -98,20 +49,21 @@ static bool host_allowed(const wharf_compiled_plugin *code, const char *host)
  * else why not (a static string). */
 static const char *url_refused(const wharf_compiled_plugin *code, const char *url)
 {
-    CURLU *u = curl.url();
+    const wh_curl *curl = wh_host_curl();
+    CURLU *u = curl->url();
     char *scheme = NULL, *host = NULL;
     const char *why = "malformed URL";
-    if (u && curl.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl.url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    if (u && curl->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl->url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
         if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))
             why = "only http and https are supported";
         else
             why = host_allowed(code, host) ? NULL : "host not allowed";
     }
-    curl.free(scheme);
-    curl.free(host);
-    curl.url_cleanup(u);
+    curl->free(scheme);
+    curl->free(host);
+    curl->url_cleanup(u);
     return why;
 }
 
@@ -194,6 +146,7 @@ static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 /* Adds the request's "headers" object to a curl header list. */
 static struct curl_slist *request_headers(const cJSON *req, bool *ok)
 {
+    const wh_curl *curl = wh_host_curl();
     struct curl_slist *list = NULL;
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(req, "headers"), *item;
     *ok = true;
@@ -207,7 +160,7 @@ static struct curl_slist *request_headers(const cJSON *req, bool *ok)
         struct curl_slist *next = NULL;
         if (line) {
             snprintf(line, n, "%s: %s", item->string, item->valuestring);
-            next = curl.slist_append(list, line);
+            next = curl->slist_append(list, line);
         }
         if (next)
             list = next;
@@ -222,29 +175,30 @@ static struct curl_slist *request_headers(const cJSON *req, bool *ok)
 static bool configure(CURL *h, http_xfer *x, const char *url, const char *method,
                       struct curl_slist *hdrs, const uint8_t *body, uint64_t blen)
 {
+    const wh_curl *curl = wh_host_curl();
     wharf_plugin *p = x->p;
-    bool ok = curl.easy_setopt(h, CURLOPT_URL, url) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_WRITEDATA, x) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_HEADERDATA, x) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_XFERINFODATA, x) == CURLE_OK &&
-              curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
+    bool ok = curl->easy_setopt(h, CURLOPT_URL, url) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_WRITEDATA, x) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_HEADERDATA, x) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_XFERINFODATA, x) == CURLE_OK &&
+              curl->easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
     if (ok && !strcasecmp(method, "HEAD"))
-        ok = curl.easy_setopt(h, CURLOPT_NOBODY, 1L) == CURLE_OK;
+        ok = curl->easy_setopt(h, CURLOPT_NOBODY, 1L) == CURLE_OK;
     if (ok && body) {
-        ok = curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen) == CURLE_OK &&
-             curl.easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)body) == CURLE_OK;
+        ok = curl->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen) == CURLE_OK &&
+             curl->easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)body) == CURLE_OK;
     }
     if (ok && p->deadline_ns) {
         uint64_t now = wh_now_ns();
         long ms = now >= p->deadline_ns ? 1 : (long)((p->deadline_ns - now) / 1000000) + 1;
-        ok = curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, ms) == CURLE_OK;
+        ok = curl->easy_setopt(h, CURLOPT_TIMEOUT_MS, ms) == CURLE_OK;
     }
     return ok;
 }
@@ -253,17 +207,18 @@ static bool configure(CURL *h, http_xfer *x, const char *url, const char *method
 static wharf_status perform(http_xfer *x, const char *url, const char *method,
                             const cJSON *req, const uint8_t *body, uint64_t blen)
 {
+    const wh_curl *curl = wh_host_curl();
     wharf_plugin *p = x->p;
     bool hdrs_ok;
     struct curl_slist *hdrs = request_headers(req, &hdrs_ok);
-    CURL *h = curl.easy_init();
+    CURL *h = curl->easy_init();
     wharf_status s = WHARF_OK;
     if (!h || !hdrs_ok || !configure(h, x, url, method, hdrs, body, blen)) {
         s = wharf_caller_trap(p->caller, "http_request: out of memory");
     } else {
-        CURLcode rc = curl.easy_perform(h);
+        CURLcode rc = curl->easy_perform(h);
         long status = 0;
-        curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         p->http_status = (int32_t)status;
         if (x->body.overflow)
             s = wharf_caller_trap(p->caller, "HTTP response exceeds %llu bytes",
@@ -272,10 +227,10 @@ static wharf_status perform(http_xfer *x, const char *url, const char *method,
             s = wharf_caller_trap(p->caller, "HTTP request to %s cancelled", url);
         else if (rc != CURLE_OK)
             s = wharf_caller_trap(p->caller, "HTTP request to %s failed: %s", url,
-                                  curl.easy_strerror(rc));
+                                  curl->easy_strerror(rc));
     }
-    curl.easy_cleanup(h);
-    curl.slist_free_all(hdrs);
+    curl->easy_cleanup(h);
+    curl->slist_free_all(hdrs);
     return s;
 }
 
@@ -342,8 +297,7 @@ wharf_status wh_host_http_request(wharf_plugin *p, uint64_t req, uint64_t body,
                                  "http_request: the request is not a JSON object");
     }
     p->http_status = 0;
-    pthread_once(&curl_once, curl_load);
-    wharf_status s = curl_loaded ? request(p, json, body, out)
+    wharf_status s = wh_host_curl() ? request(p, json, body, out)
                    : wharf_caller_trap(p->caller, "http_request: cannot load libcurl.so.4");
     cJSON_Delete(json);
     return s;

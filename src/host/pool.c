@@ -1,7 +1,9 @@
 /* pool.c: one thread's execution resources (wh_host_worker), made once
  * and reused by every request that thread runs:
  *
- *   - stdin is a memfd holding the request body, rewound per request;
+ *   - stdin is a memfd holding the request body, which guests read
+ *     through a read-only fd; rewritten when the body changes, rewound
+ *     per request;
  *   - stdout and stderr are non-blocking pipes. A pipe's capacity is the
  *     cap on what a guest may write: past it the guest's writes fail with
  *     EAGAIN instead of growing host memory, so a runaway writer costs
@@ -44,6 +46,18 @@ static bool make_pipe(int *rd, int *wr, size_t bytes, size_t *cap)
     return got >= 0 && (size_t)got >= bytes;
 }
 
+/* The guest reads its stdin through a read-only open of the memfd, so it
+ * cannot change the file: then an empty body after an empty body costs
+ * no write. Without /proc it gets the writable fd, rewritten each time. */
+static void open_stdin_guest(wh_host_worker *w)
+{
+    char path[48];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", w->stdin_fd);
+    w->stdin_guest = open(path, O_RDONLY | O_CLOEXEC);
+    if (w->stdin_guest < 0)
+        w->stdin_guest = w->stdin_fd;
+}
+
 static bool open_stdio(wh_host_worker *w, char *err, size_t errlen)
 {
     w->stdin_fd = memfd_create("wharf-stdin", MFD_CLOEXEC);
@@ -51,6 +65,7 @@ static bool open_stdio(wh_host_worker *w, char *err, size_t errlen)
         snprintf(err, errlen, "memfd_create: %s", strerror(errno));
         return false;
     }
+    open_stdin_guest(w);
     size_t out = w->app->stdout_bytes ? w->app->stdout_bytes : 4096;
     if (!make_pipe(&w->out_rd, &w->out_wr, out, &w->out_pipe)) {
         snprintf(err, errlen, "cannot make a %zu-byte stdout pipe for WAGI "
@@ -124,7 +139,7 @@ wh_host_worker *wh_host_worker_new(wh_host_app *app, char *err, size_t errlen)
         return NULL;
     }
     w->app = app;
-    w->stdin_fd = w->out_rd = w->out_wr = w->err_rd = w->err_wr = -1;
+    w->stdin_fd = w->stdin_guest = w->out_rd = w->out_wr = w->err_rd = w->err_wr = -1;
     wh_arena_init(&w->scratch, &libc_alloc);
     w->rng = wh_now_ns() ^ ((uint64_t)(uintptr_t)w << 16) ^ (uint64_t)getpid();
     errno = 0;
@@ -153,6 +168,8 @@ void wh_host_worker_free(wh_host_worker *w)
     for (int i = 0; i < w->nslots; i++)
         slot_clear(&w->slots[i]);
     free(w->slots);
+    if (w->stdin_guest != w->stdin_fd)
+        close_fd(w->stdin_guest);
     close_fd(w->stdin_fd);
     close_fd(w->out_rd);
     close_fd(w->out_wr);
@@ -228,7 +245,11 @@ void wh_host_pool_drain_stderr(wh_host_worker *w, const wh_host_service *s)
 
 bool wh_host_pool_set_stdin(wh_host_worker *w, const uint8_t *body, size_t len)
 {
-    if (ftruncate(w->stdin_fd, 0) != 0)
+    bool guest_writable = w->stdin_guest == w->stdin_fd;
+    if (!len && !w->stdin_len && !guest_writable)
+        return lseek(w->stdin_guest, 0, SEEK_SET) == 0;
+    w->stdin_len = SIZE_MAX;          /* unknown until written */
+    if (ftruncate(w->stdin_fd, (off_t)len) != 0)
         return false;
     for (size_t done = 0; done < len;) {
         ssize_t n = pwrite(w->stdin_fd, body + done, len - done, (off_t)done);
@@ -238,7 +259,8 @@ bool wh_host_pool_set_stdin(wh_host_worker *w, const uint8_t *body, size_t len)
             return false;
         done += (size_t)n;
     }
-    return lseek(w->stdin_fd, 0, SEEK_SET) == 0;
+    w->stdin_len = len;
+    return lseek(w->stdin_guest, 0, SEEK_SET) == 0;
 }
 
 wharf_plugin *wh_host_pool_plugin(wh_host_worker *w, wh_host_service *s,

@@ -154,9 +154,10 @@ bool wh_host_reg_each_spec(const char *text,
     cJSON *root = cJSON_Parse(text);
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "history"), *item;
     bool ok = cJSON_IsArray(list);
+    const cJSON *items = ok ? list : NULL;
     if (!ok)
         snprintf(why, len, "not a service record (no \"history\" list)");
-    cJSON_ArrayForEach(item, ok ? list : NULL) {
+    cJSON_ArrayForEach(item, items) {
         wh_host_stored_spec s;
         char *config = NULL;
         if (!read_spec(item, &s, &config)) {

@@ -89,14 +89,19 @@ static const char *reason_phrase(int status)
 }
 
 /* A fresh 8-hex-digit id (xorshift64*): unique enough to find a log line. */
-void wh_host_request_id(wh_host_worker *w, char id[12])
+void wh_host_random_id(uint64_t *state, char id[12])
 {
-    uint64_t x = w->rng;
+    uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ull;
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
-    w->rng = x;
+    *state = x;
     snprintf(id, 12, "%08" PRIx32, (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32));
+}
+
+void wh_host_request_id(wh_host_worker *w, char id[12])
+{
+    wh_host_random_id(&w->rng, id);
 }
 
 void wh_host_worker_set_request(wh_host_worker *w, const char *id)

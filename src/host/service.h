@@ -111,6 +111,8 @@ void wh_host_worker_free(wh_host_worker *w);
 
 /* A fresh request id (8 hex digits and a NUL) into `id`. */
 void wh_host_request_id(wh_host_worker *w, char id[12]);
+/* The same from a generator of the caller's (seed it non-zero). */
+void wh_host_random_id(uint64_t *state, char id[12]);
 /* Makes `id` the request the worker answers now: the id error responses
  * carry until the next call ("" = a fresh id for each). */
 void wh_host_worker_set_request(wh_host_worker *w, const char *id);

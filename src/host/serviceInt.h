@@ -72,6 +72,9 @@ typedef struct wh_host_slot {
 struct wh_host_worker {
     wh_host_app *app;
     int stdin_fd;                     /* memfd: the request body */
+    int stdin_guest;                  /* the guest's stdin: the memfd opened
+                                         read-only, else stdin_fd itself */
+    size_t stdin_len;                 /* bytes in it now */
     int out_rd, out_wr;               /* pipe: the guest's stdout */
     size_t out_pipe;                  /* its capacity in bytes */
     int err_rd, err_wr;               /* pipe: the guest's stderr */
@@ -139,7 +142,8 @@ void wh_host_cgi_respond(wh_host_worker *w, const wh_host_service *s,
 size_t wh_host_pool_drain_stdout(wh_host_worker *w, size_t max);
 /* Logs what the guest wrote to stderr (bounded) and empties the pipe. */
 void wh_host_pool_drain_stderr(wh_host_worker *w, const wh_host_service *s);
-/* Puts the request body on the worker's stdin file, rewound. */
+/* Puts the request body on the worker's stdin file (w->stdin_guest, for
+ * the guest), rewound. */
 bool wh_host_pool_set_stdin(wh_host_worker *w, const uint8_t *body, size_t len);
 /* Room for `len` bytes of output in w->out (grown as needed). */
 bool wh_host_pool_reserve(wh_host_worker *w, size_t len);

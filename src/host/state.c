@@ -54,16 +54,25 @@ static int open_subdir(int parent, const char *name)
     return openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Deletes what an interrupted write left in directory `fd`. */
-static void sweep_temporaries(int fd)
+/* A listing of directory `fd` from its start: the duplicate shares its
+ * read position with every earlier listing. NULL on failure. */
+static DIR *list_dir(int fd)
 {
     int dup_fd = dup(fd);
     DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
-        if (dup_fd >= 0)
-            close(dup_fd);
+    if (!d && dup_fd >= 0)
+        close(dup_fd);
+    if (d)
+        rewinddir(d);
+    return d;
+}
+
+/* Deletes what an interrupted write left in directory `fd`. */
+static void sweep_temporaries(int fd)
+{
+    DIR *d = list_dir(fd);
+    if (!d)
         return;
-    }
     for (struct dirent *e; (e = readdir(d));)
         if (e->d_name[0] == '#' && unlinkat(fd, e->d_name, 0) == 0)
             wh_host_log("warn", "msg=\"removed a file an interrupted write left\" file=%s",
@@ -278,13 +287,9 @@ void wh_host_state_each(wh_host_state *st, wh_host_state_fn fn, void *ctx)
 
 void wh_host_state_gc(wh_host_state *st, const char *const *keep, int n)
 {
-    int dup_fd = dup(st->modfd);
-    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
-        if (dup_fd >= 0)
-            close(dup_fd);
+    DIR *d = list_dir(st->modfd);
+    if (!d)
         return;
-    }
     bool removed = false;
     for (struct dirent *e; (e = readdir(d));) {
         size_t len = strlen(e->d_name);

@@ -15,6 +15,7 @@
  * service's, compiled once and linked once against a WASI linker shared
  * by all requests: each instance carries its request's WASI state as its
  * user pointer. A non-zero exit code is a failure (500), as in Spin. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ typedef struct envb {
     const wh_host_service_conf *conf;
     const char **vars;
     int n, cap;
+    int headers_from;             /* where the HTTP_* vars start (INT_MAX
+                                     until they do) */
     bool oom;
 } envb;
 
@@ -39,10 +42,12 @@ static bool conf_sets(const wh_host_service_conf *c, const char *name, size_t le
     return false;
 }
 
-/* Index of the variable named name[0..len) built so far, or -1. */
+/* Index of the variable named name[0..len) built so far, or -1. Only
+ * header variables can repeat (the CGI ones are set once each), so only
+ * they are searched. */
 static int find_var(const envb *e, const char *name, size_t len)
 {
-    for (int i = 0; i < e->n; i++)
+    for (int i = e->headers_from; i < e->n; i++)
         if (!strncmp(e->vars[i], name, len) && e->vars[i][len] == '=')
             return i;
     return -1;
@@ -196,6 +201,7 @@ static void env_cgi(envb *e, const wh_host_request *r)
 static void env_headers(envb *e, const wh_host_request *r)
 {
     char name[128];
+    e->headers_from = e->n;
     for (size_t i = 0; i < r->nheaders; i++) {
         const wh_host_header *h = &r->headers[i];
         if (h->name_len > sizeof name - 6 ||
@@ -214,6 +220,7 @@ static void env_headers(envb *e, const wh_host_request *r)
 
 static bool build_env(envb *e, const wh_host_request *r)
 {
+    e->headers_from = INT_MAX;
     e->cap = e->conf->nenv + 24 + (int)r->nheaders;
     e->vars = wh_arena_alloc(&e->w->scratch, (size_t)e->cap * sizeof *e->vars);
     if (!e->vars)
@@ -328,7 +335,7 @@ void wh_host_wagi_run(wh_host_worker *w, wh_host_service *s,
     wh_wasi_config cfg = {
         .argv = argv, .argc = argc, .env = e.vars, .nenv = e.n,
         .preopens = s->preopens, .npreopens = s->conf->ndirs,
-        .stdin_fd = w->stdin_fd, .stdout_fd = w->out_wr, .stderr_fd = w->err_wr,
+        .stdin_fd = w->stdin_guest, .stdout_fd = w->out_wr, .stderr_fd = w->err_wr,
         .borrow_stdio = true,     /* the worker's, open for its whole life */
     };
     wharf_error err = { 0 };

@@ -49,7 +49,7 @@ static wh_http_loop *loop_of(h2o_req_t *req)
 
 /* ---- Responses ------------------------------------------------------------ */
 
-static const char *reason_of(int status)
+const char *wh_http_reason(int status)
 {
     static const struct { int code; const char *text; } t[] = {
         { 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
@@ -88,7 +88,7 @@ static bool reserved_header(const wh_host_header *h)
 static void respond(h2o_req_t *req, const wh_host_response *res)
 {
     req->res.status = res->status;
-    req->res.reason = reason_of(res->status);
+    req->res.reason = wh_http_reason(res->status);
     for (int i = 0; i < res->nheaders; i++) {
         const wh_host_header *h = &res->headers[i];
         if (reserved_header(h))

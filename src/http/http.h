@@ -13,6 +13,7 @@
 #ifndef WH_HTTP_H
 #define WH_HTTP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../host/registry.h"
@@ -43,5 +44,12 @@ typedef struct wh_http_options {
  * address off loopback without a token). Seals the registry's limits.
  * Must be called once, from the main thread. */
 int wh_http_serve(wh_host_registry *reg, const wh_http_options *o);
+
+/* Base64 (RFC 4648, padded), the admin API's encoding of module bytes:
+ * encode into a malloc'd NUL-terminated string; decode `len` characters
+ * into a malloc'd buffer, NULL when they are not base64 (or out of
+ * memory). */
+char *wh_http_base64_encode(const uint8_t *bytes, size_t len);
+uint8_t *wh_http_base64_decode(const char *text, size_t len, size_t *outlen);
 
 #endif /* WH_HTTP_H */

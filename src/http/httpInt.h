@@ -86,6 +86,20 @@ struct wh_http_server {
 };
 
 /* server.c */
+/* A listening socket. */
+typedef struct wh_http_bound {
+    int fd;                               /* -1 when there is none */
+    uint16_t port;
+    bool loopback;                        /* bound to 127.0.0.0/8 or ::1 */
+    char shown[300];                      /* "ADDR:PORT" as bound */
+} wh_http_bound;
+/* Binds and listens on `listen` ("ADDR:PORT"); false with one line in
+ * err (out->fd is then -1 or an fd to close). */
+bool wh_http_listen(const char *listen, wh_http_bound *out, char *err, size_t errlen);
+/* Whether the context still has connections open. */
+bool wh_http_context_busy(h2o_context_t *ctx);
+/* Disposes a context with no connection left, and its evloop. */
+void wh_http_context_dispose(h2o_context_t *ctx);
 /* Brings the loop's snapshot up to date with the registry and lets its
  * worker drop instances of retired services. Loop thread only. */
 void wh_http_loop_refresh(wh_http_loop *l);
@@ -119,6 +133,8 @@ void wh_http_admin_close(wh_http_admin *a);
 /* handler.c */
 /* Installs the request handler on the server's one path ("/"). */
 void wh_http_handler_register(wh_http_server *srv, h2o_pathconf_t *path);
+/* The reason phrase of an HTTP status. */
+const char *wh_http_reason(int status);
 /* Receives gate slots granted to requests parked on `loop`. */
 void wh_http_on_granted(h2o_multithread_receiver_t *recv, h2o_linklist_t *msgs);
 /* The client's IP address as text ("unknown" when there is none). */

@@ -52,12 +52,20 @@ static int bind_first(struct addrinfo *ai)
     return -1;
 }
 
-static bool open_listener(wh_http_server *srv, char *shown, size_t len)
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+bool wh_http_listen(const char *listen, wh_http_bound *out, char *err, size_t errlen)
 {
     char host[256], port[8];
     uint16_t p;
-    if (!wh_host_parse_listen(srv->opts->listen, host, sizeof host, &p)) {
-        wh_host_log("error", "msg=\"bad --listen address\" listen=%s", srv->opts->listen);
+    if (!wh_host_parse_listen(listen, host, sizeof host, &p)) {
+        snprintf(err, errlen, "expected ADDR:PORT, got '%s'", listen);
         return false;
     }
     snprintf(port, sizeof port, "%u", (unsigned)p);
@@ -65,22 +73,38 @@ static bool open_listener(wh_http_server *srv, char *shown, size_t len)
                               .ai_socktype = SOCK_STREAM }, *ai;
     int rc = getaddrinfo(host, port, &hints, &ai);
     if (rc != 0) {
-        wh_host_log("error", "msg=\"cannot resolve listen address\" listen=%s error=\"%s\"",
-                    srv->opts->listen, gai_strerror(rc));
+        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
         return false;
     }
-    srv->listen_fd = bind_first(ai);
+    out->fd = bind_first(ai);
     freeaddrinfo(ai);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    if (srv->listen_fd < 0 || getsockname(srv->listen_fd, (struct sockaddr *)&ss, &sl) != 0) {
-        wh_host_log("error", "msg=\"cannot listen\" listen=%s error=\"%s\"",
-                    srv->opts->listen, strerror(errno));
+    if (out->fd < 0 || getsockname(out->fd, (struct sockaddr *)&ss, &sl) != 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
         return false;
     }
-    srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+    out->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                : ((struct sockaddr_in *)&ss)->sin_port);
-    snprintf(shown, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)srv->port);
+    out->loopback = is_loopback(&ss);
+    snprintf(out->shown, sizeof out->shown, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+             (unsigned)out->port);
+    return true;
+}
+
+static bool open_listener(wh_http_server *srv, char *shown, size_t len)
+{
+    wh_http_bound b = { .fd = -1 };
+    char err[300];
+    bool ok = wh_http_listen(srv->opts->listen, &b, err, sizeof err);
+    srv->listen_fd = b.fd;
+    if (!ok) {
+        wh_host_log("error", "msg=\"cannot listen\" listen=%s error=\"%s\"",
+                    srv->opts->listen, err);
+        return false;
+    }
+    srv->port = b.port;
+    snprintf(shown, len, "%s", b.shown);
     return true;
 }
 
@@ -208,10 +232,32 @@ static bool loop_init(wh_http_server *srv, wh_http_loop *l, int id)
     return true;
 }
 
+bool wh_http_context_busy(h2o_context_t *ctx)
+{
+    return !h2o_linklist_is_empty(&ctx->http1._conns) ||
+           !h2o_linklist_is_empty(&ctx->http2._conns);
+}
+
 static bool has_connections(wh_http_loop *l)
 {
-    return !h2o_linklist_is_empty(&l->ctx.http1._conns) ||
-           !h2o_linklist_is_empty(&l->ctx.http2._conns);
+    return wh_http_context_busy(&l->ctx);
+}
+
+void wh_http_context_dispose(h2o_context_t *ctx)
+{
+    h2o_evloop_t *loop = ctx->loop;
+    h2o_multithread_queue_t *queue = ctx->queue;
+    /* request_shutdown armed HTTP/2's 1 s GOAWAY follow-up; with no
+     * connection left it has nothing to do, and dispose wants every
+     * timeout empty. */
+    if (h2o_timeout_is_linked(&ctx->http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&ctx->http2._graceful_shutdown_timeout);
+    h2o_context_dispose(ctx);
+    /* With evloop, h2o 2.2 destroys the context's queue but never frees
+     * its memory; its socket is closed on the next turn of the loop. */
+    free(queue);
+    h2o_evloop_run(loop, 0);
+    h2o_evloop_destroy(loop);
 }
 
 static void *loop_main(void *arg)
@@ -235,25 +281,13 @@ static void *loop_main(void *arg)
 /* Disposes the h2o side of a loop with no connection left. */
 static void loop_dispose(wh_http_loop *l)
 {
-    h2o_evloop_t *loop = l->ctx.loop;
-    h2o_multithread_queue_t *queue = l->ctx.queue;
-    h2o_multithread_unregister_receiver(queue, &l->granted);
+    h2o_multithread_unregister_receiver(l->ctx.queue, &l->granted);
     for (wh_http_qtimeout *q = l->queue_timeouts, *next; q; q = next) {
         next = q->next;
-        h2o_timeout_dispose(loop, &q->timeout);
+        h2o_timeout_dispose(l->ctx.loop, &q->timeout);
         free(q);
     }
-    /* request_shutdown armed HTTP/2's 1 s GOAWAY follow-up; with no
-     * connection left it has nothing to do, and dispose wants every
-     * timeout empty. */
-    if (h2o_timeout_is_linked(&l->ctx.http2._graceful_shutdown_timeout))
-        h2o_timeout_unlink(&l->ctx.http2._graceful_shutdown_timeout);
-    h2o_context_dispose(&l->ctx);
-    /* With evloop, h2o 2.2 destroys the context's queue but never frees
-     * its memory; its socket is closed on the next turn of the loop. */
-    free(queue);
-    h2o_evloop_run(loop, 0);
-    h2o_evloop_destroy(loop);
+    wh_http_context_dispose(&l->ctx);
 }
 
 /* Frees a loop that has stopped. With connections still open past the
@@ -298,6 +332,10 @@ static int start_loops(wh_http_server *srv, const sigset_t *blocked)
                     (unsigned long long)(srv->opts->grace_ns / 1000000));
         __atomic_store_n(&srv->ready, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
+        /* Every loop listens on a duplicate of this socket, and a loop busy
+         * with a guest closes its own only when the guest is done: shut
+         * the socket itself so that new connections are refused now. */
+        shutdown(srv->listen_fd, SHUT_RDWR);
     }
     for (int i = 0; i < started; i++)
         pthread_join(srv->loops[i].thread, NULL);

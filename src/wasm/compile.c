@@ -63,7 +63,7 @@ typedef struct frame {
     uint32_t label;        /* loop: pc of the header */
     uint32_t chain;        /* forward branches to the end: last unit + 1 */
     uint32_t else_at;      /* if: the false branch's offset unit */
-    uint32_t cost_at;      /* loop: unit holding the loop's cost */
+    uint32_t cost_chain;   /* loop: back edges' cost units, as a chain */
     uint32_t cost;         /* loop/func: wasm instructions in the segment */
     uint32_t outer_cost;   /* the enclosing loop/func frame */
 } frame;
@@ -179,6 +179,18 @@ static const uint16_t inc_br[COND_COUNT_][2][2] = {
                                       { WH_IOP_INC_IR_##name, WH_IOP_INC_II_##name } },
 #include "iops.def"
 };
+/* An i32 op (a shift by a constant, or a logic op or add) fused with the
+ * op consuming its result. */
+static const struct { uint16_t first, wop, fused; } pairs[] = {
+#define SHOP(shift, op) { WH_IOP_##shift, WH_OP_##op, WH_IOP_##shift##_##op },
+#define PAIR(p, c) { WH_IOP_##p, WH_OP_##c, WH_IOP_##p##_##c },
+#include "iops.def"
+};
+/* f64 ops whose result a store may take straight to memory. */
+static const struct { uint16_t iop, units, fused; } stored[] = {
+#define FST(name, n) { WH_IOP_##name, 2 + n + 1, WH_IOP_##name##_ST },
+#include "iops.def"
+};
 /* Loads and stores with the address add fused: [op][imm] */
 static const uint16_t addr_fused[WH_OP_COUNT_][2] = {
 #define LOAD(name, t, n) [WH_OP_##name] = { WH_IOP_##name##_AA, WH_IOP_##name##_AI },
@@ -194,6 +206,7 @@ static int swapped(int op)
     case WH_OP_I32_OR: case WH_OP_I32_XOR: case WH_OP_I32_EQ: case WH_OP_I32_NE:
     case WH_OP_I64_ADD: case WH_OP_I64_MUL: case WH_OP_I64_AND:
     case WH_OP_I64_OR: case WH_OP_I64_XOR: case WH_OP_I64_EQ: case WH_OP_I64_NE:
+    case WH_OP_F64_ADD: case WH_OP_F64_MUL:
         return op;
     case WH_OP_I32_LT_S: return WH_OP_I32_GT_S;
     case WH_OP_I32_LT_U: return WH_OP_I32_GT_U;
@@ -496,6 +509,14 @@ static void link_at(comp *c, frame *f, uint32_t at)
     f->reached = true;
 }
 
+/* Appends a back edge's cost unit, filled in at the loop's end. */
+static void loop_cost(comp *c, frame *f)
+{
+    uint32_t at = c->ncode;
+    put(c, f->cost_chain);
+    f->cost_chain = at + 1;
+}
+
 /* Points every branch in f's chain at pc `to`. */
 static void resolve(comp *c, frame *f, uint32_t to)
 {
@@ -549,6 +570,7 @@ static void emit_branch(comp *c, frame *f)
     if (f->kind == F_LOOP) {
         op(c, WH_IOP_BR_L);
         put(c, rel(f->label, c->ncode));
+        loop_cost(c, f);
     } else {
         op(c, WH_IOP_BR);
         uint32_t at = c->ncode;
@@ -605,6 +627,7 @@ static bool fuse_inc(comp *c, cond k, frame *f)
         put(c, (uint32_t)k.b);
     at = c->ncode;
     put(c, rel(f->label, at));
+    loop_cost(c, f);
     return true;
 }
 
@@ -617,10 +640,12 @@ static void do_br_if(comp *c, uint32_t depth)
     if (f->kind != F_FUNC && !needs_moves(c, f)) {
         bool loop = f->kind == F_LOOP;
         uint32_t at = cond_branch(c, k, false, loop);
-        if (loop)
+        if (loop) {
             patch(c, at, rel(f->label, at));
-        else
+            loop_cost(c, f);
+        } else {
             link_at(c, f, at);
+        }
         return;
     }
     /* Values must move first: skip over the moves when not taken. */
@@ -715,9 +740,6 @@ static void do_block(comp *c, uint8_t kind)
     f->results = tmp.results;
     f->height = c->nstk - f->np;
     if (kind == F_LOOP) {
-        op(c, WH_IOP_TICK);
-        f->cost_at = c->ncode;
-        put(c, 0);
         f->label = c->ncode;
         label_here(c);
         f->outer_cost = c->cost_frame;
@@ -794,7 +816,14 @@ static void do_end(comp *c)
         f->reached = true;
     }
     if (f->kind == F_LOOP) {
-        patch(c, f->cost_at, f->cost);
+        /* Back edges charge each iteration; the enclosing segment pays
+         * for the first. */
+        for (uint32_t p = f->cost_chain; p && !c->nomem; ) {
+            uint32_t at = p - 1;
+            p = c->code[at];
+            c->code[at] = f->cost;
+        }
+        c->ctl[f->outer_cost].cost += f->cost;
         c->cost_frame = f->outer_cost;
     }
     resolve(c, f, c->ncode);
@@ -859,7 +888,7 @@ static int imm_form(int wop, uint64_t k)
     if (binopi_iop[wop])
         return binopi_iop[wop] - 1;
     bool is64 = wh_opinfo_table[wop].p1 == WH_I64;
-    uint64_t minus1 = is64 ? UINT64_MAX : UINT32_MAX;
+    uint64_t minus1 = is64 ? UINT64_MAX : UINT32_MAX;   /* f64 has no DIVI */
     if (!divi_iop[wop] || (is64 ? k : (uint32_t)k) == 0)
         return -1;
     if ((wop == WH_OP_I32_DIV_S || wop == WH_OP_I32_REM_S || wop == WH_OP_I64_DIV_S ||
@@ -894,6 +923,46 @@ static bool fuse_mul(comp *c, int wop, const entry *a, const entry *b, uint32_t 
     return true;
 }
 
+/* Whether m is the result of `first`: a deferred i32.add, or the
+ * instruction just emitted. Sets first's two operands. */
+static bool is_first(const comp *c, uint16_t first, const entry *m, uint32_t opd[2])
+{
+    if (first == WH_IOP_I32_ADD && m->kind == E_ADDR) {
+        opd[0] = m->local;
+        opd[1] = (uint32_t)m->k;
+        return true;
+    }
+    if (m->kind != E_TEMP || !prev_is(c, first, 5) || c->code[c->prev_at + 2] != m->home)
+        return false;
+    memcpy(opd, c->code + c->prev_at + 3, 2 * sizeof *opd);
+    return true;
+}
+
+/* An i32 op on the result of another (see pairs[]) and a value already in
+ * a slot: one instruction. */
+static bool fuse_pair(comp *c, int wop, const entry *a, const entry *b, uint32_t dst)
+{
+    for (uint32_t i = 0; i < WH_ARRAY_LEN(pairs); i++) {
+        for (int s = 0; s < 2 && pairs[i].wop == wop; s++) {
+            const entry *m = s ? b : a, *z = s ? a : b;
+            uint32_t opd[2];
+            if ((z->kind != E_TEMP && z->kind != E_LOCAL) || !is_first(c, pairs[i].first, m, opd))
+                continue;
+            if (m->kind == E_TEMP)
+                c->ncode = c->prev_at;          /* take the first op back */
+            uint32_t at = op(c, pairs[i].fused);
+            put(c, dst);
+            put(c, opd[0]);
+            put(c, opd[1]);
+            put(c, z->kind == E_LOCAL ? z->local : z->home);
+            push(c, WH_I32);
+            retargetable(c, at + 2);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* d <- a op b, or the immediate form when b (or, swapped, a) is constant
  * (x - k becomes x + -k); an i32.add may be deferred instead. */
 static void do_binop(comp *c, int wop)
@@ -915,8 +984,15 @@ static void do_binop(comp *c, int wop)
         return;
     if ((wop == WH_OP_F64_ADD || wop == WH_OP_F64_SUB) && fuse_mul(c, wop, &a, &b, dst))
         return;
+    if (fuse_pair(c, wop, &a, &b, dst))
+        return;
+    if (wop == WH_OP_I32_ROTR && b.kind == E_CONST) {   /* by a constant: rotl */
+        wop = WH_OP_I32_ROTL;
+        k = (32 - (k & 31)) & 31;
+    }
     int iop = b.kind == E_CONST ? imm_form(wop, k) : -1;
-    bool imm = iop >= 0, is64 = wh_opinfo_table[wop].p1 == WH_I64;
+    uint8_t t = wh_opinfo_table[wop].p1;
+    bool imm = iop >= 0, is64 = t == WH_I64 || t == WH_F64;
     uint32_t as = slot_of(c, &a);
     uint32_t bs = imm ? (uint32_t)k : slot_of(c, &b);
     uint32_t before = c->prev_at;
@@ -1028,11 +1104,34 @@ static void do_load(comp *c, int wop)
     retargetable(c, at + 2);
 }
 
+/* f64.store of the value the instruction just emitted computed, to an
+ * address already in a slot: the op writes memory itself (see stored[]). */
+static bool fuse_store(comp *c, const entry *v, const entry *a, uint32_t offset)
+{
+    uint32_t i = 0;
+    while (i < WH_ARRAY_LEN(stored) && !prev_is(c, stored[i].iop, stored[i].units))
+        i++;
+    if (i == WH_ARRAY_LEN(stored) || v->kind != E_TEMP ||
+        c->code[c->prev_at + 2] != v->home || (a->kind != E_TEMP && a->kind != E_LOCAL))
+        return false;
+    uint32_t at = c->prev_at, n = stored[i].units - 3, opd[3];
+    memcpy(opd, c->code + at + 3, n * sizeof *opd);
+    c->ncode = at;
+    site(c, op(c, stored[i].fused));
+    for (uint32_t k = 0; k < n; k++)
+        put(c, opd[k]);
+    put(c, a->kind == E_LOCAL ? a->local : a->home);
+    put(c, offset);
+    return true;
+}
+
 static void do_store(comp *c, int wop)
 {
     wh_rd_u32(&c->r);
     uint32_t offset = wh_rd_u32(&c->r);
     entry v = pop(c), a = pop(c);
+    if (wop == WH_OP_F64_STORE && fuse_store(c, &v, &a, offset))
+        return;
     bool wide = wop == WH_OP_I64_STORE || wop == WH_OP_F64_STORE;
     bool k = v.kind == E_CONST && (!wide || v.k == (uint64_t)(int64_t)(int32_t)v.k);
     uint32_t vs = k ? (uint32_t)v.k : slot_of(c, &v);

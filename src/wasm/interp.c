@@ -281,14 +281,15 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define PUTF64(k, v) (S(k) = f64_bits(v))
 
 /* Taking the branch whose offset (in bytes, from the unit holding it) is
- * operand k; a backward branch to a loop header charges the loop's cost,
- * stored just before the header. */
+ * operand k; a backward branch to a loop header also charges the loop's
+ * cost, operand k + 1. */
 #define JUMP_TO(k) (ip = (const uint32_t *)((const char *)&U(k) + (int32_t)U(k)))
 #define JUMP(k) do { JUMP_TO(k); DISPATCH(); } while (0)
 #define JUMP_LOOP(k)                                                     \
     do {                                                                 \
+        ticks -= (int32_t)U((k) + 1);                                    \
         JUMP_TO(k);                                                      \
-        if (WH_UNLIKELY((ticks -= (int32_t)ip[-1]) < 0))                 \
+        if (WH_UNLIKELY(ticks < 0))                                      \
             goto limits;                                                 \
         DISPATCH();                                                      \
     } while (0)
@@ -301,13 +302,15 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
     L_##name##_I: { uint32_t a = U32(2), b = U(3); PUT32(1, expr); NEXT(4); }
 #define H_BINI64(name, expr) H_BIN(name, U64, PUT64, expr)                \
     L_##name##_I: { uint64_t a = U64(2), b = IMM64(3); PUT64(1, expr); NEXT(5); }
+#define H_BINF64(name, expr) H_BIN(name, F64, PUTF64, expr)               \
+    L_##name##_I: { double a = F64(2), b = f64_of(IMM64(3)); PUTF64(1, expr); NEXT(5); }
 /* A compare: the value form (d, a, b) and the fused branches (a, b, off);
  * IMM(k) reads the immediate b from operand k, W operands wide. */
 #define H_CMP(name, T, GET, IMM, W, expr)                                \
     L_##name: { T a = GET(2), b = GET(3); PUT32(1, expr); NEXT(4); }      \
     L_##name##_I: { T a = GET(2), b = IMM(3); PUT32(1, expr); NEXT(3 + W); } \
     L_BR_##name: { T a = GET(1), b = GET(2); if (expr) JUMP(3); NEXT(4); } \
-    L_BR_##name##_L: { T a = GET(1), b = GET(2); if (expr) JUMP_LOOP(3); NEXT(4); } \
+    L_BR_##name##_L: { T a = GET(1), b = GET(2); if (expr) JUMP_LOOP(3); NEXT(5); } \
     L_BR_##name##_I: {                                                   \
         T a = GET(1), b = IMM(2);                                        \
         if (expr)                                                        \
@@ -318,13 +321,13 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
         T a = GET(1), b = IMM(2);                                        \
         if (expr)                                                        \
             JUMP_LOOP(2 + W);                                            \
-        NEXT(3 + W);                                                     \
+        NEXT(4 + W);                                                     \
     }
 #define IMM32(k) U(k)
 #define H_CMP32(name, expr) H_CMP(name, uint32_t, U32, IMM32, 1, expr)
 #define H_CMP64(name, expr) H_CMP(name, uint64_t, U64, IMM64, 2, expr)
 /* A loop's closing i32.add and compare-and-branch on the sum: d <- x + y,
- * then back to the loop if d op b (operands d, x, y, b, off). */
+ * then back to the loop if d op b (operands d, x, y, b, off, cost). */
 #define INC_BODY(sum, rhs, expr)                                         \
     {                                                                    \
         uint32_t a = (sum);                                              \
@@ -332,16 +335,41 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
         uint32_t b = (rhs);                                              \
         if (expr)                                                        \
             JUMP_LOOP(5);                                                \
-        NEXT(6);                                                         \
+        NEXT(7);                                                         \
     }
 #define H_INC(name, expr)                                                \
     L_INC_RR_##name: INC_BODY(U32(2) + U32(3), U32(4), expr)              \
     L_INC_RI_##name: INC_BODY(U32(2) + U32(3), U(4), expr)                \
     L_INC_IR_##name: INC_BODY(U32(2) + U(3), U32(4), expr)                \
     L_INC_II_##name: INC_BODY(U32(2) + U(3), U(4), expr)
+/* A shift by a constant, then a logic op (or add) with its result. */
+#define H_SHOP(shift, op, sexpr, OPR)                                    \
+    L_##shift##_##op: {                                                  \
+        uint32_t a = U32(2), k = U(3) & 31, b = U32(4);                  \
+        PUT32(1, (sexpr) OPR b);                                         \
+        NEXT(5);                                                         \
+    }
+#define H_SHOPS(shift, sexpr)                                            \
+    H_SHOP(shift, I32_XOR, sexpr, ^) H_SHOP(shift, I32_OR, sexpr, |)     \
+    H_SHOP(shift, I32_AND, sexpr, &) H_SHOP(shift, I32_ADD, sexpr, +)
+/* Two i32 ops, the second on the first's result. */
+#define H_PAIR(p, c, P, C)                                               \
+    L_##p##_##c: PUT32(1, (U32(2) P U32(3)) C U32(4)); NEXT(5);
+#define H_PAIRS(p, P)                                                    \
+    H_PAIR(p, I32_ADD, P, +) H_PAIR(p, I32_XOR, P, ^)                    \
+    H_PAIR(p, I32_AND, P, &) H_PAIR(p, I32_OR, P, |)
+/* An f64 result stored at once (operand k: address, k + 1: offset). */
+#define STORE_F64(v, k)                                                  \
+    do {                                                                 \
+        uint64_t ea = (uint64_t)U32(k) + U((k) + 1), bits = f64_bits(v); \
+        if (WH_UNLIKELY(ea + 8 > msize))                                 \
+            TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
+        memcpy(mbase + ea, &bits, 8);                                    \
+        NEXT((k) + 2);                                                   \
+    } while (0)
 #define H_BRC(name, cond)                                                \
     L_BR_##name: if (cond) JUMP(2); NEXT(3);                            \
-    L_BR_##name##_L: if (cond) JUMP_LOOP(2); NEXT(3);
+    L_BR_##name##_L: if (cond) JUMP_LOOP(2); NEXT(4);
 
 /* Loads and stores: effective address = i32 operand + offset, checked as a
  * 64-bit sum against the current size (spec 4.4.7). */
@@ -482,12 +510,6 @@ out:
     /* ---- Control ---- */
 L_UNREACHABLE:
     TRAP(WHARF_TRAP_UNREACHABLE);
-L_TICK:
-    if (WH_UNLIKELY((ticks -= (int32_t)U(1)) < 0)) {
-        ip += 3;
-        goto limits;
-    }
-    NEXT(2);
 L_BR:
     JUMP(1);
 L_BR_L:
@@ -566,6 +588,18 @@ L_F64_SUBMUL: {
     PUTF64(1, F64(4) - p);
     NEXT(5);
 }
+L_F64_ADD_ST:
+    STORE_F64(F64(1) + F64(2), 3);
+L_F64_SUB_ST:
+    STORE_F64(F64(1) - F64(2), 3);
+L_F64_MUL_ST:
+    STORE_F64(F64(1) * F64(2), 3);
+L_F64_MULADD_ST:
+    STORE_F64(F64(3) + rounded(F64(1) * F64(2)), 4);
+L_F64_MULSUB_ST:
+    STORE_F64(rounded(F64(1) * F64(2)) - F64(3), 4);
+L_F64_SUBMUL_ST:
+    STORE_F64(F64(3) - rounded(F64(1) * F64(2)), 4);
 L_MOV2:
     fp[U(1)] = fp[U(2)];
     fp[U(1) + 1] = fp[U(2) + 1];
@@ -704,14 +738,14 @@ L_INC_R_NZ32: {
     PUT32(1, a);
     if (a)
         JUMP_LOOP(4);
-    NEXT(5);
+    NEXT(6);
 }
 L_INC_I_NZ32: {
     uint32_t a = U32(2) + U(3);
     PUT32(1, a);
     if (a)
         JUMP_LOOP(4);
-    NEXT(5);
+    NEXT(6);
 }
 
     /* ---- Integer arithmetic ---- */
@@ -733,6 +767,13 @@ L_INC_I_NZ32: {
     H_BINI64(I64_SHR_S, (int64_t)a >> (b & 63))
     H_BINI64(I64_SHR_U, a >> (b & 63))
     H_BINI64(I64_ROTL, rotl64(a, b))
+    H_PAIRS(I32_ADD, +)
+    H_PAIRS(I32_XOR, ^)
+    H_PAIRS(I32_AND, &)
+    H_PAIRS(I32_OR, |)
+    H_SHOPS(I32_SHL_I, a << k)
+    H_SHOPS(I32_SHR_U_I, a >> k)
+    H_SHOPS(I32_ROTL_I, rotl32(a, k))
     H_BIN(I32_SUB, U32, PUT32, a - b)
     H_BIN(I32_ROTR, U32, PUT32, rotl32(a, 32 - (b & 31)))
     H_BIN(I64_SUB, U64, PUT64, a - b)
@@ -855,10 +896,10 @@ L_I64_REM_U: {
     H_BIN(F32_DIV, F32, PUTF32, a / b)
     H_BIN(F32_MIN, F32, PUTF32, f32_min(a, b))
     H_BIN(F32_MAX, F32, PUTF32, f32_max(a, b))
-    H_BIN(F64_ADD, F64, PUTF64, a + b)
-    H_BIN(F64_SUB, F64, PUTF64, a - b)
-    H_BIN(F64_MUL, F64, PUTF64, a * b)
-    H_BIN(F64_DIV, F64, PUTF64, a / b)
+    H_BINF64(F64_ADD, a + b)
+    H_BINF64(F64_SUB, a - b)
+    H_BINF64(F64_MUL, a * b)
+    H_BINF64(F64_DIV, a / b)
     H_BIN(F64_MIN, F64, PUTF64, f64_min(a, b))
     H_BIN(F64_MAX, F64, PUTF64, f64_max(a, b))
     H_BIN(F32_EQ, F32, PUT32, a == b)

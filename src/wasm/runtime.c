@@ -80,8 +80,8 @@ wharf_status wharf_engine_new(const wharf_config *cfg, WHARF_OWN wharf_engine **
         e->cfg.max_memory_bytes = DEFAULT_MEMORY_BYTES;
     if (!e->cfg.stack_bytes)
         e->cfg.stack_bytes = DEFAULT_STACK_BYTES;
-    if (e->cfg.memory_pool &&
-        !(e->pool = wh_alloc(&a, (size_t)e->cfg.memory_pool * sizeof *e->pool))) {
+    if (!wh_rt_pool_init(e)) {
+        wh_rt_pool_free(e);
         wh_free(&a, e);
         return WHARF_ERR_NOMEM;
     }
@@ -99,10 +99,9 @@ void wharf_engine_free(WHARF_OWN wharf_engine *e)
         e->zombies = z->next_zombie;
         wh_rt_instance_destroy(z);
     }
-    wh_rt_pool_drain(e);
+    wh_rt_pool_free(e);
     pthread_mutex_destroy(&e->lock);
     wh_allocator a = e->alloc;
-    wh_free(&a, e->pool);
     wh_free(&a, e);
 }
 

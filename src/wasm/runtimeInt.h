@@ -36,6 +36,8 @@ struct wharf_engine {
      * the memory freed last (its pages likely cached) goes out first. */
     wh_rt_pooled *pool;
     uint32_t npool;
+    int pagemap_fd;               /* /proc/self/pagemap, to find dirty pages */
+    bool pagemap_broken;          /* the kernel has no PAGEMAP_SCAN */
 };
 
 typedef struct wh_rt_memory {
@@ -85,8 +87,10 @@ wharf_status wh_rt_memory_init(wh_rt_memory *rm, wharf_engine *pool, uint32_t mi
                                uint32_t max_pages, bool has_max, uint32_t declared_max);
 /* Unmaps the memory, or resets it to zeros and keeps it in its pool. */
 void wh_rt_memory_release(wh_rt_memory *rm);
-/* Unmaps every memory in the engine's pool (at engine free). */
-void wh_rt_pool_drain(wharf_engine *e);
+/* Sets up the engine's pool (cfg.memory_pool set). False when out of
+ * memory. wh_rt_pool_free unmaps the memories in it and frees it. */
+bool wh_rt_pool_init(wharf_engine *e);
+void wh_rt_pool_free(wharf_engine *e);
 /* The module's image, built by the first caller (thread-safe); NULL when
  * out of memory. Freed by wh_rt_image_free with the module. */
 const struct wh_rt_image *wh_rt_image_get(wharf_module *m);

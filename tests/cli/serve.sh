@@ -227,6 +227,11 @@ req "fresh 1" 200 '^calls 1$' "$(URL /g/state)"
 req "fresh 2" 200 '^calls 1$' "$(URL /g/state)"
 req "fn fresh" 200 '^calls 1$' "$(URL /fn/state)"
 req "fn fresh again" 200 '^calls 1$' "$(URL /fn/state)"
+# Memories are pooled and reused: pages a guest dirtied (its data, pages
+# it grew) read as zero in the next instance (which may get that memory).
+req "grow 1" 200 '^grow clean$' "$(URL /g/grow)"
+req "grow 2" 200 '^grow clean$' "$(URL /g/grow)"
+req "grow 3" 200 '^grow clean$' "$(URL /g/grow)"
 # (One connection, so one loop and one worker's instance.)
 calls=$(curl -s "$(URL /fr/state)" "$(URL /fr/state)" | sed -n 's/^calls //p' | tr '\n' ' ')
 set -- $calls

@@ -5,6 +5,9 @@
  *   /echo       copies stdin (the request body) to the response
  *   /status     Status, Location and extra headers from the query string
  *   /state      counts calls in a global: always 1 in a fresh instance
+ *   /grow       grows memory by 8 pages, checks them and the first data
+ *               page for its mark, then dirties both: "grow clean" in every
+ *               fresh instance
  *   /trap       traps (unreachable)
  *   /loop       runs forever (until the service's timeout or fuel)
  *   /spin?ms=N  busy-waits N milliseconds, then answers
@@ -102,6 +105,27 @@ static int big(long kb)
     return 0;
 }
 
+static char mark[4096];
+
+static int grow(void)
+{
+    size_t pages = 8, old = __builtin_wasm_memory_grow(0, pages);
+    if (old == (size_t)-1) {
+        text();
+        printf("grow failed\n");
+        return 0;
+    }
+    unsigned char *p = (unsigned char *)(old * 65536);
+    size_t dirty = mark[0] != 0;
+    for (size_t i = 0; i < pages * 65536; i++)
+        dirty += p[i] != 0;
+    memset(p, 0xab, pages * 65536);
+    memset(mark, 0xab, sizeof mark);
+    text();
+    printf("grow %s\n", dirty ? "dirty" : "clean");
+    return 0;
+}
+
 static int cat(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -129,6 +153,7 @@ int main(int argc, char **argv)
     if (!strcmp(p, "/loop")) for (volatile int i = 0;; i++) ;
     if (!strcmp(p, "/spin")) return spin(param("ms", 100));
     if (!strcmp(p, "/hog")) return hog();
+    if (!strcmp(p, "/grow")) return grow();
     if (!strcmp(p, "/big")) return big(param("kb", 1));
     if (!strcmp(p, "/exit")) { text(); printf("bye\n"); return 3; }
     if (!strcmp(p, "/stderr")) { fprintf(stderr, "guest says \"hi\"\n"); text(); printf("ok\n"); return 0; }

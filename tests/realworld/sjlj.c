@@ -13,7 +13,10 @@
  * Images are kept in stack order, keyed by the jmp_buf's address: a jmp_buf
  * lives in a C stack frame, so every image keyed at or below a new setjmp's
  * jmp_buf belongs to a frame that has returned and is dropped. asyncify
- * leaves main() uninstrumented since it calls stop_unwind itself. */
+ * leaves main() uninstrumented since it calls stop_unwind itself.
+ * Cost: every setjmp copies the wasm locals of all frames between main()
+ * and its caller (a few KiB in Lua), and that image must fit in the 1 MiB
+ * scratch buffer, or asyncify traps. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
