@@ -393,7 +393,7 @@ static void *admin_main(void *arg)
     h2o_socket_read_stop(a->listener);
     h2o_socket_close(a->listener);
     a->listener = NULL;
-    h2o_context_request_shutdown(&a->ctx);
+    wh_http_context_drain(&a->ctx);
     uint64_t deadline = wh_now_ns() + ADMIN_DRAIN_NS;
     while (wh_http_context_busy(&a->ctx) && wh_now_ns() < deadline)
         h2o_evloop_run(a->ctx.loop, ADMIN_TICK_MS);

@@ -96,6 +96,9 @@ typedef struct wh_http_bound {
 /* Binds and listens on `listen` ("ADDR:PORT"); false with one line in
  * err (out->fd is then -1 or an fd to close). */
 bool wh_http_listen(const char *listen, wh_http_bound *out, char *err, size_t errlen);
+/* At shutdown: asks HTTP/2 peers to go away and closes idle HTTP/1
+ * connections within a tick; requests in flight go on. */
+void wh_http_context_drain(h2o_context_t *ctx);
 /* Whether the context still has connections open. */
 bool wh_http_context_busy(h2o_context_t *ctx);
 /* Disposes a context with no connection left, and its evloop. */

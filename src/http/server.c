@@ -232,6 +232,18 @@ static bool loop_init(wh_http_server *srv, wh_http_loop *l, int id)
     return true;
 }
 
+void wh_http_context_drain(h2o_context_t *ctx)
+{
+    h2o_context_request_shutdown(ctx);
+    /* h2o 2.2 keeps an idle HTTP/1 keep-alive connection until the request
+     * timeout, as shutdown asks only HTTP/2 peers to leave. Shortening the
+     * timeout (entries are checked against its current value) closes idle
+     * connections at the next tick; a client still sending its request
+     * keeps its connection while it sends. */
+    if (ctx->http1.req_timeout.timeout > LOOP_TICK_MS)
+        ctx->http1.req_timeout.timeout = LOOP_TICK_MS;
+}
+
 bool wh_http_context_busy(h2o_context_t *ctx)
 {
     return !h2o_linklist_is_empty(&ctx->http1._conns) ||
@@ -271,7 +283,7 @@ static void *loop_main(void *arg)
     h2o_socket_read_stop(l->listener);
     h2o_socket_close(l->listener);
     l->listener = NULL;
-    h2o_context_request_shutdown(&l->ctx);
+    wh_http_context_drain(&l->ctx);
     uint64_t deadline = wh_now_ns() + l->srv->opts->grace_ns;
     while (has_connections(l) && wh_now_ns() < deadline)
         h2o_evloop_run(l->ctx.loop, LOOP_TICK_MS);

@@ -366,6 +366,18 @@ static void move_to(comp *c, uint32_t dst, const entry *e)
         const_to(c, dst, e->k);
         return;
     }
+    if (e->kind == E_ADDI && prev_is(c, WH_IOP_I32_ADD_I, 5)) {
+        uint32_t at = c->prev_at;         /* two adds in one dispatch */
+        c->ncode = at;
+        put_ptr(c, c->h[WH_IOP_ADDI_ADDI]);
+        c->ncode = at + 5;
+        c->prev_at = at;
+        put(c, dst);
+        put(c, e->local);
+        put(c, (uint32_t)e->k);
+        retargetable(c, at + 5);
+        return;
+    }
     if (e->kind == E_ADDI || e->kind == E_ADDR) {
         uint32_t at = op(c, e->kind == E_ADDI ? WH_IOP_I32_ADD_I : WH_IOP_I32_ADD);
         put(c, dst);
@@ -534,11 +546,10 @@ static void resolve(comp *c, frame *f, uint32_t to)
 static void emit_return(comp *c)
 {
     uint32_t n = c->type->nresults;
-    entry *top = &c->stk[c->nstk - 1];
-    if (n == 1 && top->nslots == 1 && (top->kind == E_TEMP || top->kind == E_LOCAL)) {
-        entry *e = top;
+    const entry *top = n == 1 ? &c->stk[c->nstk - 1] : NULL;
+    if (top && top->nslots == 1 && (top->kind == E_TEMP || top->kind == E_LOCAL)) {
         op(c, WH_IOP_RET1);
-        put(c, e->kind == E_LOCAL ? e->local : e->home);
+        put(c, top->kind == E_LOCAL ? top->local : top->home);
         put(c, c->rec);
         return;
     }
@@ -609,17 +620,37 @@ static uint32_t cond_branch(comp *c, cond k, bool negate, bool loop)
     return at;
 }
 
+/* When the instruction just emitted is an i32.add writing slot d (or a
+ * pair of adds whose second does), takes that add back for fusion into
+ * its consumer: its operands d, x, y go to opd and *imm says whether y is
+ * an immediate. A first add of a pair is emitted again on its own. */
+static bool take_add(comp *c, uint32_t d, uint32_t opd[3], bool *imm)
+{
+    uint32_t at = c->prev_at, first[3];
+    bool pair = prev_is(c, WH_IOP_ADDI_ADDI, 8);
+    *imm = pair || prev_is(c, WH_IOP_I32_ADD_I, 5);
+    if ((!*imm && !prev_is(c, WH_IOP_I32_ADD, 5)) || c->code[at + (pair ? 5 : 2)] != d)
+        return false;
+    memcpy(opd, c->code + at + (pair ? 5 : 2), 3 * sizeof *opd);
+    memcpy(first, c->code + at + 2, sizeof first);
+    c->ncode = at;
+    if (pair) {
+        op(c, WH_IOP_I32_ADD_I);
+        for (int i = 0; i < 3; i++)
+            put(c, first[i]);
+    }
+    return true;
+}
+
 /* A loop's back edge on an i32 compare of the sum the instruction just
  * emitted (an i32.add) computed: one instruction for both. */
 static bool fuse_inc(comp *c, cond k, frame *f)
 {
-    bool ri = prev_is(c, WH_IOP_I32_ADD_I, 5);
+    uint32_t add[3], at;
+    bool ri;
     if (!(k.kind == COND_NZ32 || (k.kind >= COND_I32_EQ && k.kind <= COND_I32_GE_U)) ||
-        (!ri && !prev_is(c, WH_IOP_I32_ADD, 5)) || c->code[c->prev_at + 2] != k.a)
+        !take_add(c, k.a, add, &ri))
         return false;
-    uint32_t at = c->prev_at, add[3];
-    memcpy(add, c->code + at + 2, sizeof add);
-    c->ncode = at;
     op(c, inc_br[k.kind][ri][k.imm]);
     for (int i = 0; i < 3; i++)
         put(c, add[i]);
@@ -1063,16 +1094,8 @@ static void retype(comp *c, uint8_t type)
  * back and returns its destination and operands, for a fused load. */
 static bool take_address_add(comp *c, const entry *a, uint32_t opd[3], bool *imm)
 {
-    *imm = prev_is(c, WH_IOP_I32_ADD_I, 5);
-    if (!*imm && !prev_is(c, WH_IOP_I32_ADD, 5))
-        return false;
-    uint32_t at = c->prev_at;
     uint32_t slot = a->kind == E_TEMP ? a->home : a->kind == E_LOCAL ? a->local : NONE;
-    if (c->code[at + 2] != slot)
-        return false;
-    memcpy(opd, c->code + at + 2, 3 * sizeof *opd);
-    c->ncode = at;
-    return true;
+    return slot != NONE && take_add(c, slot, opd, imm);
 }
 
 static void do_load(comp *c, int wop)

@@ -266,6 +266,9 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define U(k) ip[(k) + 1]
 #define NEXT(n) do { ip += (n) + 1; DISPATCH(); } while (0)
 #define TRAP(code) do { trap = (code); goto trapped; } while (0)
+/* Around calls into the runtime, which may run wasm on the same ex. */
+#define SYNC_OUT() (ex->ticks = ticks, ex->depth = ex->max_depth - room)
+#define SYNC_IN() (ticks = ex->ticks, room = ex->max_depth - ex->depth)
 
 /* Operand k of the current instruction, as a slot and typed; IMM64 reads a
  * 64-bit immediate from operands k and k + 1. */
@@ -448,9 +451,12 @@ static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
     uint8_t *mbase = mem ? mem->base : NULL;
     uint64_t msize = mem ? mem->size : 0;
     wharf_global **globals = inst->globals;
+    /* Kept in registers; ex->depth and ex->ticks are synced around every
+     * call out of this loop. `room` is the wasm frames still allowed. */
     const uint32_t depth0 = ex->depth;
-    int64_t ticks = ex->ticks;      /* in a register; ex->ticks is synced
-                                       around every call out of this loop */
+    uint32_t room = depth0 < ex->max_depth ? ex->max_depth - depth0 : 0;
+    int64_t ticks = ex->ticks;
+    wharf_slot *const stack_end = ex->stack_end;
     const wh_compiled *cur = NULL, *callee = entry->code;
     wharf_slot *fp = NULL, *nfp = sp, *rec;
     const uint32_t *ip = NULL, *rip = NULL;
@@ -461,10 +467,9 @@ static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
     /* Enters `callee` with its frame at nfp, returning to rip in the
      * current frame. */
 call:
-    if (WH_UNLIKELY(ex->depth >= ex->max_depth ||
-                    (size_t)(ex->stack_end - nfp) < callee->frame_slots))
+    if (WH_UNLIKELY(room == 0 || (size_t)(stack_end - nfp) < callee->frame_slots))
         TRAP(WHARF_TRAP_STACK_EXHAUSTED);
-    ex->depth++;
+    room--;
     for (uint32_t i = 0; i < callee->local_slots; i++)
         nfp[callee->param_slots + i] = 0;
     rec = nfp + callee->rec;
@@ -482,7 +487,7 @@ ret:
     ip = (const uint32_t *)(uintptr_t)rec[0];
     fp = (wharf_slot *)(uintptr_t)rec[1];
     cur = (const wh_compiled *)(uintptr_t)rec[2];
-    ex->depth--;
+    room++;
     if (WH_UNLIKELY(!ip)) {
         st = WHARF_OK;
         goto out;
@@ -490,9 +495,9 @@ ret:
     DISPATCH();
 
 limits:
-    ex->ticks = ticks;
+    SYNC_OUT();
     st = wh_rt_check_limits(ex);
-    ticks = ex->ticks;
+    SYNC_IN();
     if (st != WHARF_OK)
         goto out;
     DISPATCH();
@@ -533,9 +538,9 @@ L_CALL:
     rip = ip + 5;
     goto call;
 L_CALL_IMPORT:
-    ex->ticks = ticks;
+    SYNC_OUT();
     st = wh_rt_invoke(ex, inst->funcs[U(2)], fp + U(1));
-    ticks = ex->ticks;
+    SYNC_IN();
     if (st != WHARF_OK)
         goto out;
     msize = mem ? mem->size : 0;   /* the callee may have grown it */
@@ -556,9 +561,9 @@ L_CALL_INDIRECT: {
         rip = ip + 6;
         goto call;
     }
-    ex->ticks = ticks;
+    SYNC_OUT();
     st = wh_rt_invoke(ex, g, fp + U(1));
-    ticks = ex->ticks;
+    SYNC_IN();
     if (st != WHARF_OK)
         goto out;
     msize = mem ? mem->size : 0;
@@ -600,6 +605,10 @@ L_F64_MULSUB_ST:
     STORE_F64(rounded(F64(1) * F64(2)) - F64(3), 4);
 L_F64_SUBMUL_ST:
     STORE_F64(F64(3) - rounded(F64(1) * F64(2)), 4);
+L_ADDI_ADDI:
+    PUT32(1, U32(2) + U(3));
+    PUT32(4, U32(5) + U(6));
+    NEXT(7);
 L_MOV2:
     fp[U(1)] = fp[U(2)];
     fp[U(1) + 1] = fp[U(2) + 1];

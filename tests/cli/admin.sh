@@ -297,15 +297,19 @@ get "deploys work after a crash" 200 '^version after$' "$(URL /v/x)"
 # ---- SIGTERM: stop accepting, finish requests in flight, exit 0 ------------------------
 curl -s --max-time 30 "$(URL '/slow?ms=1500')" >"$HT/inflight" &
 c1=$!
+python3 tests/http/admin.py idle "$port" /v/x >"$HT/idle" &
+c2=$!
 sleep 0.5
 kill -TERM "$pid"
 sleep 0.3
 get "not ready while draining" 503 '^not ready$' "$(ADMIN /readyz)"
 new=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$(URL /v/x)")
 [ "$new" = 000 ] && pass || fail "a new connection while draining got $new"
-wait "$c1"
+wait "$c1" "$c2"
 [ "$(cat "$HT/inflight")" = "version two" ] && pass ||
     fail "in-flight request at SIGTERM: '$(cat "$HT/inflight")'"
+[ "$(cat "$HT/idle")" = "closed after 0 s" ] && pass ||
+    fail "an idle keep-alive connection at SIGTERM: $(cat "$HT/idle")"
 wait "$pid"
 rc=$?
 [ "$rc" = 0 ] && pass || fail "exit status $rc after SIGTERM with a request in flight"
@@ -323,7 +327,7 @@ services:
     module: file.wasm
     routes: [/gone]
 EOF
-start hup --state-dir "$HT/state" "$HT/serve.yaml" || finish
+start hup --grace 2s --state-dir "$HT/state" "$HT/serve.yaml" || finish
 get "file service" 200 '^version one$' "$(URL /f/x)"
 get "api service beside the file" 200 '^version after$' "$(URL /v/x)"
 sed -i 's/VERSION: one/VERSION: two/; /^  gone:/,$d' "$HT/serve.yaml"
@@ -341,6 +345,7 @@ kill -HUP "$pid"
 logged "bad yaml refused" 'config not reloaded: nothing changed.*YAML syntax error'
 get "still the last good version" 200 '^version two$' "$(URL /f/x)"
 stop
+logged "--grace" 'msg="shutting down" signal=15 grace_ms=2000'
 
 # ---- The token ------------------------------------------------------------------------
 echo 's3cret-token' >"$HT/token"

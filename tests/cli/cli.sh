@@ -122,4 +122,8 @@ check "wasi trap" 134 "" "^wharf: error: .*unreachable" run "$G" trap
 check "invoke on a WASI command" 0 "42" '' run --invoke twice "$G" 21
 check "shorthand without run" 0 "$(printf '%s\n' "$G" args)" '' "$G" args
 
+# Start-up cost: libcurl and its ~30 libraries are opened only when first
+# needed (src/host/lazycurl.h), so a plain run does not load them.
+if ldd "$WHARF" | grep -q libcurl; then fail "wharf links libcurl (+3 ms per run)"; else pass; fi
+
 finish

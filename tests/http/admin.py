@@ -10,6 +10,10 @@ curl: changing a service while clients load it without pause.
         bodies=A,B" when every request got a 200 whose body is "version A"
         or "version B" and every change succeeded, else "FAIL ..." with
         what went wrong.
+
+    admin.py idle PORT PATH
+        One request on a keep-alive connection, then waits for the server
+        to close it; prints "closed after N s" (or "open" after 20 s).
 """
 import base64
 import http.client
@@ -17,6 +21,7 @@ import json
 import socket
 import sys
 import threading
+import time
 
 HOST = "127.0.0.1"
 WANT = {b"version A\n", b"version B\n"}
@@ -108,12 +113,30 @@ def swap(port, aport, path, name, a_wasm, b_wasm, changes, threads):
         print("ok requests=%d changes=%d bodies=%s" % (total, changes, ",".join(bodies)))
 
 
+def idle(port, path):
+    s = socket.create_connection((HOST, port))
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path.encode())
+    read_response(s.makefile("rb"))
+    start = time.monotonic()
+    s.settimeout(20)
+    try:
+        while s.recv(4096):
+            pass
+        print("closed after %d s" % round(time.monotonic() - start))
+    except socket.timeout:
+        print("open")
+    except ConnectionResetError:
+        print("closed after %d s" % round(time.monotonic() - start))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "swap":
         port, aport = int(sys.argv[2]), int(sys.argv[3])
         swap(port, aport, sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7],
              int(sys.argv[8]), int(sys.argv[9]))
+    elif cmd == "idle":
+        idle(int(sys.argv[2]), sys.argv[3])
     else:
         sys.exit("unknown command " + cmd)
 
