@@ -37,7 +37,7 @@ CLI_SRC  = $(wildcard src/cli/*.c src/http/*.c)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 SPEC_SRC = $(wildcard tests/spec/*.c)
 
-.PHONY: all run examples test test-asan spec bench bench-plugin bench-http deps clean realworld
+.PHONY: all run examples test test-asan check spec bench bench-plugin bench-http deps clean realworld
 # Keep intermediate objects (test programs are built through a chain of rules).
 .SECONDARY:
 
@@ -172,6 +172,11 @@ bench-http: deps build/wharf build/bench/instance examples
 # (tests/realworld/run.sh; WHARF=build/asan/wharf for the sanitizer build).
 realworld: build/wharf | deps
 	tests/realworld/run.sh
+
+# Layering (scripts/check-layers.sh) and a warning-free build with -Werror.
+check:
+	@scripts/check-layers.sh
+	@$(MAKE) --no-print-directory -B build/wharf CFLAGS=-Werror
 
 clean:
 	rm -rf build
