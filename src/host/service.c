@@ -279,10 +279,7 @@ bool wh_host_load_module(wh_host_app *app, const char *path, wharf_module **out,
     return ok;
 }
 
-int wh_host_app_nservices(const wh_host_app *app) { return app->nservices; }
-wh_host_service *wh_host_app_service(wh_host_app *app, int i) { return app->services[i]; }
 const wh_host_service_conf *wh_host_service_conf_of(const wh_host_service *s) { return s->conf; }
-int wh_host_service_index(const wh_host_service *s) { return s->index; }
 wh_host_stats *wh_host_service_stats(const wh_host_service *s) { return s->stats; }
 
 static bool init_service(wh_host_service *s, const wh_host_service_conf *c,

@@ -69,11 +69,7 @@ typedef struct wh_host_response {
 wh_host_app *wh_host_app_new(const wh_host_config *cfg, char *err, size_t errlen);
 void wh_host_app_free(wh_host_app *app);
 
-int wh_host_app_nservices(const wh_host_app *app);
-wh_host_service *wh_host_app_service(wh_host_app *app, int i);
 const wh_host_service_conf *wh_host_service_conf_of(const wh_host_service *s);
-/* The service's index in its app (dense, for per-service tables). */
-int wh_host_service_index(const wh_host_service *s);
 
 /* References, for services a registry (registry.h) swaps at run time:
  * whoever uses a service beyond the routing snapshot it found it in (a

@@ -202,6 +202,11 @@ static const struct { uint16_t iop, units, fused; } stored[] = {
 #define FST(name, n) { WH_IOP_##name, 2 + n + 1, WH_IOP_##name##_ST },
 #include "iops.def"
 };
+/* Loads from a scaled index (after a fused shift-and-add). */
+static const uint16_t load_sx[WH_OP_COUNT_] = {
+#define LOADSX(name) [WH_OP_##name] = WH_IOP_##name##_SX + 1,
+#include "iops.def"
+};
 /* Loads and stores with the address add fused: [op][imm] */
 static const uint16_t addr_fused[WH_OP_COUNT_][2] = {
 #define LOAD(name, t, n) [WH_OP_##name] = { WH_IOP_##name##_AA, WH_IOP_##name##_AI },
@@ -561,6 +566,13 @@ static void emit_return(comp *c)
     if (top && top->nslots == 1 && (top->kind == E_TEMP || top->kind == E_LOCAL)) {
         op(c, WH_IOP_RET1);
         put(c, top->kind == E_LOCAL ? top->local : top->home);
+        put(c, c->rec);
+        return;
+    }
+    if (top && (top->kind == E_ADDR || top->kind == E_ADDI)) {
+        op(c, top->kind == E_ADDR ? WH_IOP_RET_ADD : WH_IOP_RET_ADDI);
+        put(c, top->local);
+        put(c, (uint32_t)top->k);
         put(c, c->rec);
         return;
     }
@@ -1115,7 +1127,16 @@ static void do_load(comp *c, int wop)
     uint32_t offset = wh_rd_u32(&c->r), add[3], at;
     bool imm;
     entry a = pop(c);
-    if (a.kind == E_ADDI || a.kind == E_ADDR) {
+    if (load_sx[wop] && a.kind == E_TEMP && prev_is(c, WH_IOP_I32_SHL_I_I32_ADD, 6) &&
+        c->code[c->prev_at + 2] == a.home) {
+        uint32_t sx[3];                    /* (x << k) + b, taken back */
+        memcpy(sx, c->code + c->prev_at + 3, sizeof sx);
+        c->ncode = c->prev_at;
+        at = op(c, load_sx[wop] - 1);
+        put(c, a.home);
+        for (int i = 0; i < 3; i++)
+            put(c, sx[i]);
+    } else if (a.kind == E_ADDI || a.kind == E_ADDR) {
         at = op(c, addr_fused[wop][a.kind == E_ADDI]);
         put(c, a.home);
         put(c, a.home);                    /* the sum is dead: s = d */

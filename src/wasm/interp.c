@@ -535,6 +535,14 @@ L_RET1:
     fp[0] = S(1);
     rec = fp + U(2);
     goto ret;
+L_RET_ADD:
+    fp[0] = (uint32_t)(U32(1) + U32(2));
+    rec = fp + U(3);
+    goto ret;
+L_RET_ADDI:
+    fp[0] = (uint32_t)(U32(1) + U(2));
+    rec = fp + U(3);
+    goto ret;
 L_CALL:
     memcpy(&callee, &U(2), sizeof callee);
     nfp = fp + U(1);
@@ -959,6 +967,13 @@ L_I64_REM_U: {
     H_UN(F64_PROMOTE_F32, F32, PUTF64, (double)a)
 
     /* ---- Memory access ---- */
+#define H_LOADSX(name, T, N)                                             \
+    L_##name##_SX: LOAD_AT((uint64_t)(uint32_t)((U32(2) << (U(3) & 31)) + U32(4)) + U(5), \
+                           T, N, 6);
+    H_LOADSX(I32_LOAD, uint32_t, 4)
+    H_LOADSX(I64_LOAD, uint64_t, 8)
+    H_LOADSX(F64_LOAD, uint64_t, 8)
+    H_LOADSX(I32_LOAD8_U, uint8_t, 1)
 #define LOAD(name, t, n) H_LOAD(name, t, n)
 #define STORE(name, t, n) H_STORE(name, t, n)
 #include "iops.def"
