@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config wabt clang lld wasi-libc libclang-rt-14-dev-wasm32
  jq curl libcjson-dev libcurl4-openssl-dev libh2o-evloop-dev libyaml-dev wrk
- nghttp2-client python3"
+ nghttp2-client python3 openssl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
