@@ -1,9 +1,12 @@
-/* base.c: the allocator hook, arenas and the clock declared in base.h. */
+/* base.c: the allocator hook, arenas, the clock and the full write
+ * declared in base.h. */
 #include "base.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct wh_arena_chunk {
     wh_arena_chunk *next;
@@ -91,4 +94,19 @@ uint64_t wh_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool wh_write_all(int fd, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    while (len) {
+        ssize_t n = write(fd, b, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        b += n;
+        len -= (size_t)n;
+    }
+    return true;
 }

@@ -53,4 +53,8 @@ void wh_arena_free_all(wh_arena *a);
 /* Monotonic clock in nanoseconds. */
 uint64_t wh_now_ns(void);
 
+/* Writes all `len` bytes to `fd`, past short writes and EINTR; false with
+ * errno set when a write fails. */
+bool wh_write_all(int fd, const void *p, size_t len);
+
 #endif /* WH_BASE_H */

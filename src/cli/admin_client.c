@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "../base/base.h"
 #include "../http/http.h"
 #include "cli.h"
 
@@ -79,20 +80,6 @@ static int connect_to(const char *host, const char *port)
     return fd;
 }
 
-static bool send_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Reads the whole response (the server closes the connection after it)
  * and splits it into status and body. */
 static bool read_answer(int fd, answer *a)
@@ -147,8 +134,10 @@ static bool call(const client_opts *o, const char *method, const char *path,
                      token && *token ? token : "", token && *token ? "\r\n" : "");
     int fd = connect_to(host, port);
     const char *why = fd < 0 ? strerror(errno) : "no HTTP answer";
-    bool ok = fd >= 0 && n > 0 && (size_t)n < sizeof head && send_all(fd, head, (size_t)n) &&
-              send_all(fd, body ? body : "", blen) && read_answer(fd, a);
+    /* Plain writes: main() ignores SIGPIPE, so a closed peer is an error. */
+    bool ok = fd >= 0 && n > 0 && (size_t)n < sizeof head &&
+              wh_write_all(fd, head, (size_t)n) && wh_write_all(fd, body ? body : "", blen) &&
+              read_answer(fd, a);
     if (!ok)
         wh_cli_error(WH_CLI_EXIT_HOST, "cannot reach the admin API at %s: %s", o->url, why);
     if (fd >= 0)

@@ -20,8 +20,7 @@ typedef struct call_opts {
     const char **hosts;          /* the arrays hold up to argc entries */
     wharf_plugin_kv *config;
     wharf_plugin_path *paths;
-    char **owned;                /* strings made here, freed at the end */
-    int nowned;
+    wh_cli_owned owned;
     const char *path, *func;
 } call_opts;
 
@@ -55,85 +54,68 @@ void wh_cli_call_help(FILE *f)
           "import; 134 trap; 137 fuel or timeout exhausted (docs/cli.md).\n", f);
 }
 
-static int keep(call_opts *o, char *s)
+static int opt_input(void *p, const char *v)
 {
-    if (!s)
-        return wh_cli_error(WH_CLI_EXIT_HOST, "out of memory");
-    o->owned[o->nowned++] = s;
-    return 0;
-}
-
-static int opt_input(call_opts *o, const char *v)
-{
+    call_opts *o = p;
     o->input = v;
     o->input_len = strlen(v);
     o->ninputs++;
     return 0;
 }
 
-static int opt_input_file(call_opts *o, const char *v)
+static int opt_input_file(void *p, const char *v)
 {
+    call_opts *o = p;
     o->input_file = v;
     o->ninputs++;
     return 0;
 }
 
-static int opt_config(call_opts *o, const char *v)
+static int opt_config(void *p, const char *v)
 {
+    call_opts *o = p;
     const char *eq = strchr(v, '=');
     if (!eq || eq == v)
         return wh_cli_error(WH_CLI_EXIT_USAGE, "--config: expected KEY=VALUE, got '%s'", v);
-    if (keep(o, strndup(v, (size_t)(eq - v))))
+    if (wh_cli_keep(&o->owned, strndup(v, (size_t)(eq - v))))
         return WH_CLI_EXIT_HOST;
-    o->config[o->m.nconfig++] = (wharf_plugin_kv){ o->owned[o->nowned - 1], eq + 1 };
+    o->config[o->m.nconfig++] = (wharf_plugin_kv){ o->owned.v[o->owned.n - 1], eq + 1 };
     return 0;
 }
 
-static int opt_allow_host(call_opts *o, const char *v)
+static int opt_allow_host(void *p, const char *v)
 {
+    call_opts *o = p;
     if (!*v)
         return wh_cli_error(WH_CLI_EXIT_USAGE, "--allow-host: empty host");
     o->hosts[o->m.nallowed_hosts++] = v;
     return 0;
 }
 
-static int opt_allow_path(call_opts *o, const char *v)
+static int opt_allow_path(void *p, const char *v)
 {
+    call_opts *o = p;
     wharf_plugin_path *d = &o->paths[o->m.nallowed_paths++];
-    const char *sep = strstr(v, "::");
-    d->host_path = d->guest_path = v;
-    if (sep) {
-        if (keep(o, strndup(v, (size_t)(sep - v))))
-            return WH_CLI_EXIT_HOST;
-        d->host_path = o->owned[o->nowned - 1];
-        d->guest_path = sep + 2;
-    }
-    if (!*d->host_path || !*d->guest_path)
-        return wh_cli_error(WH_CLI_EXIT_USAGE,
-                            "--allow-path: expected HOST[::GUEST], got '%s'", v);
     o->m.wasi = true;
-    return 0;
+    return wh_cli_dir_arg("--allow-path", v, &o->owned, &d->host_path, &d->guest_path);
 }
 
-static int opt_fuel(call_opts *o, const char *v)
+static int opt_fuel(void *p, const char *v)
 {
-    if (!wh_cli_parse_u64(v, &o->m.fuel) || o->m.fuel == 0)
-        return wh_cli_error(WH_CLI_EXIT_USAGE,
-                            "--fuel: expected a positive integer, got '%s'", v);
-    return 0;
+    call_opts *o = p;
+    return wh_cli_fuel_arg(v, &o->m.fuel);
 }
 
-static int opt_timeout(call_opts *o, const char *v)
+static int opt_timeout(void *p, const char *v)
 {
-    if (!wh_cli_parse_duration(v, &o->m.timeout_ns))
-        return wh_cli_error(WH_CLI_EXIT_USAGE,
-                            "--timeout: expected a duration like 500ms or 2s, got '%s'", v);
-    return 0;
+    call_opts *o = p;
+    return wh_cli_timeout_arg(v, &o->m.timeout_ns);
 }
 
 /* Rounded up to whole 64 KiB pages, the unit of the manifest's limit. */
-static int opt_max_memory(call_opts *o, const char *v)
+static int opt_max_memory(void *p, const char *v)
 {
+    call_opts *o = p;
     uint64_t bytes, pages;
     if (!wh_cli_parse_size(v, &bytes) || bytes == 0 ||
         (pages = (bytes + 65535) / 65536) > 65536)
@@ -150,8 +132,9 @@ static void print_log(void *user, wharf_log_level level, const char *msg, size_t
             (int)len, msg);
 }
 
-static int opt_log_level(call_opts *o, const char *v)
+static int opt_log_level(void *p, const char *v)
 {
+    call_opts *o = p;
     static const char *const names[] = { "trace", "debug", "info", "warn", "error", "off" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(v, names[i]) != 0)
@@ -164,10 +147,7 @@ static int opt_log_level(call_opts *o, const char *v)
                         "warn, error or off, got '%s'", v);
 }
 
-static const struct call_opt {
-    const char *name;
-    int (*fn)(call_opts *o, const char *value);
-} call_opt_table[] = {
+static const wh_cli_opt call_opt_table[] = {
     { "input", opt_input }, { "input-file", opt_input_file },
     { "config", opt_config }, { "allow-host", opt_allow_host },
     { "allow-path", opt_allow_path }, { "fuel", opt_fuel },
@@ -190,26 +170,6 @@ static bool flag(call_opts *o, const char *a)
     return false;
 }
 
-/* Applies the long option at argv[*i], "--name VALUE" or "--name=VALUE". */
-static int parse_option(call_opts *o, int argc, char **argv, int *i)
-{
-    if (flag(o, argv[*i]))
-        return 0;
-    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
-    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-    for (size_t k = 0; k < sizeof call_opt_table / sizeof call_opt_table[0]; k++) {
-        const struct call_opt *opt = &call_opt_table[k];
-        if (strlen(opt->name) != n || strncmp(arg, opt->name, n) != 0)
-            continue;
-        const char *val = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-        if (!val)
-            return wh_cli_error(WH_CLI_EXIT_USAGE, "option '--%s' needs a value", opt->name);
-        return opt->fn(o, val);
-    }
-    return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown option '%s' (see 'wharf call --help')",
-                        argv[*i]);
-}
-
 enum { SHOW_HELP = -1 };
 
 /* Options may come before, between or after the two positional arguments. */
@@ -221,9 +181,13 @@ static int parse_args(call_opts *o, int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return SHOW_HELP;
+        if (flag(o, a))
+            continue;
         int rc = 0;
         if (a[0] == '-' && a[1] == '-' && a[2])
-            rc = parse_option(o, argc, argv, &i);
+            rc = wh_cli_long_option("call", call_opt_table,
+                                    sizeof call_opt_table / sizeof call_opt_table[0], o,
+                                    argc, argv, &i);
         else if (a[0] == '-' && a[1])
             rc = wh_cli_error(WH_CLI_EXIT_USAGE,
                               "unknown option '%s' (see 'wharf call --help')", a);
@@ -248,27 +212,15 @@ static int parse_args(call_opts *o, int argc, char **argv)
 /* Reads all of `f` into a buffer kept in o->owned. */
 static int slurp(call_opts *o, FILE *f, const char *name)
 {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = NULL;
-    for (;;) {
-        char *bigger = realloc(buf, cap);
-        if (!bigger) {
-            free(buf);
-            return wh_cli_error(WH_CLI_EXIT_HOST, "out of memory reading %s", name);
-        }
-        buf = bigger;
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        cap *= 2;
-    }
-    if (ferror(f)) {
-        free(buf);
+    size_t n;
+    uint8_t *buf = wh_cli_read_stream(f, &n);
+    if (!buf && errno == ENOMEM)
+        return wh_cli_error(WH_CLI_EXIT_HOST, "out of memory reading %s", name);
+    if (!buf)
         return wh_cli_error(WH_CLI_EXIT_HOST, "cannot read %s: %s", name, strerror(errno));
-    }
-    o->input = buf;
+    o->input = (const char *)buf;
     o->input_len = n;
-    return keep(o, buf);
+    return wh_cli_keep(&o->owned, (char *)buf);
 }
 
 static int read_input(call_opts *o)
@@ -342,8 +294,7 @@ static int call_opts_alloc(call_opts *o, int argc)
     o->hosts = calloc(n, sizeof *o->hosts);
     o->config = calloc(n, sizeof *o->config);
     o->paths = calloc(n, sizeof *o->paths);
-    o->owned = calloc(n + 1, sizeof *o->owned);   /* + the input buffer */
-    if (!o->hosts || !o->config || !o->paths || !o->owned)
+    if (!o->hosts || !o->config || !o->paths)
         return wh_cli_error(WH_CLI_EXIT_HOST, "out of memory");
     o->m.allowed_hosts = o->hosts;
     o->m.config = o->config;
@@ -354,9 +305,7 @@ static int call_opts_alloc(call_opts *o, int argc)
 
 static void call_opts_free(call_opts *o)
 {
-    for (int i = 0; i < o->nowned; i++)
-        free(o->owned[i]);
-    free(o->owned);
+    wh_cli_owned_free(&o->owned);
     free(o->paths);
     free(o->config);
     free(o->hosts);

@@ -1,6 +1,6 @@
 /* cli.h: what the files of the `wharf` command share: exit statuses, error
- * reporting, module loading, and the text forms of values, durations and
- * sizes. The CLI uses only the public API (wharf.h) and WASI (wasi.h). */
+ * reporting, module loading, command-line options, and the text forms of
+ * values, durations and sizes. The CLI uses only the public API (wharf.h) and WASI (wasi.h). */
 #ifndef WH_CLI_H
 #define WH_CLI_H
 
@@ -51,8 +51,44 @@ void wh_cli_serve_help(FILE *f);
 int wh_cli_admin(const char *cmd, int argc, char **argv);
 void wh_cli_admin_help(FILE *f);
 
-/* The whole file in a malloc'd buffer; NULL with errno set on failure. */
+/* The whole file, or the rest of stream `f`, in a malloc'd buffer; NULL
+ * with errno set on failure (ENOMEM when out of memory). */
 uint8_t *wh_cli_read_file(const char *path, size_t *len);
+uint8_t *wh_cli_read_stream(FILE *f, size_t *len);
+
+/* options.c: the command lines of `run` and `call`. Functions returning
+ * int return 0, or an exit status after reporting the error. */
+
+/* Strings made while reading a command line, freed together. */
+typedef struct wh_cli_owned {
+    char **v;
+    int n, cap;
+} wh_cli_owned;
+
+/* Keeps malloc'd `s` until wh_cli_owned_free; a NULL `s` (a failed
+ * allocation) is reported as out of memory. `s` is freed on failure. */
+int wh_cli_keep(wh_cli_owned *o, char *s);
+void wh_cli_owned_free(wh_cli_owned *o);
+
+/* A long option with a value; `set` applies it to the subcommand's
+ * options struct `opts`. */
+typedef struct wh_cli_opt {
+    const char *name;   /* without the leading "--" */
+    int (*set)(void *opts, const char *value);
+} wh_cli_opt;
+
+/* Applies the long option at argv[*i], "--name VALUE" (moving *i to the
+ * value) or "--name=VALUE", found among the `n` entries of `table`. An
+ * unknown option's message points to 'wharf CMD --help'. */
+int wh_cli_long_option(const char *cmd, const wh_cli_opt *table, size_t n, void *opts,
+                       int argc, char **argv, int *i);
+/* --fuel N (positive) and --timeout DURATION. */
+int wh_cli_fuel_arg(const char *v, uint64_t *fuel);
+int wh_cli_timeout_arg(const char *v, uint64_t *ns);
+/* HOST[::GUEST] for option `opt` (e.g. "--dir"); GUEST defaults to HOST.
+ * A HOST copied out of `v` is kept in `owned`. */
+int wh_cli_dir_arg(const char *opt, const char *v, wh_cli_owned *owned,
+                   const char **host, const char **guest);
 
 /* values.c: text forms. Parsers accept the whole string or fail. */
 const char *wh_cli_kind_name(wharf_valkind k);

@@ -56,18 +56,16 @@ int wh_cli_fail(const char *path, const wharf_error *err)
     }
 }
 
-uint8_t *wh_cli_read_file(const char *path, size_t *len)
+uint8_t *wh_cli_read_stream(FILE *f, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = NULL;
     for (;;) {
         uint8_t *bigger = realloc(buf, cap);
         if (!bigger) {
+            free(buf);
             errno = ENOMEM;
-            goto out_free;
+            return NULL;
         }
         buf = bigger;
         n += fread(buf + n, 1, cap - n, f);
@@ -75,17 +73,26 @@ uint8_t *wh_cli_read_file(const char *path, size_t *len)
             break;
         cap *= 2;
     }
-    if (ferror(f))
-        goto out_free;   /* errno is fread's (EISDIR for a directory) */
-    fclose(f);
+    if (ferror(f)) {
+        int saved = errno;   /* fread's (EISDIR for a directory) */
+        free(buf);
+        errno = saved;
+        return NULL;
+    }
     *len = n;
     return buf;
-out_free:;
+}
+
+uint8_t *wh_cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *buf = wh_cli_read_stream(f, len);
     int saved = errno;
-    free(buf);
     fclose(f);
     errno = saved;
-    return NULL;
+    return buf;
 }
 
 int wh_cli_load(wharf_engine *e, const char *path, wharf_module **out)

@@ -18,8 +18,7 @@ typedef struct run_opts {
     int ndirs;
     const char **env;            /* "NAME=VALUE" */
     int nenv;
-    char **owned;                /* strings made here, freed at the end */
-    int nowned;
+    wh_cli_owned owned;
     const char *path;            /* the module */
     char **args;                 /* after the module: guest argv[1..] */
     int nargs;
@@ -54,41 +53,30 @@ void wh_cli_run_help(FILE *f)
           "exhausted, 1 other errors (docs/cli.md).\n", f);
 }
 
-static int keep(run_opts *o, char *s)
+static int opt_invoke(void *p, const char *v)
 {
-    if (!s)
-        return wh_cli_error(WH_CLI_EXIT_HOST, "out of memory");
-    o->owned[o->nowned++] = s;
-    return 0;
-}
-
-static int opt_invoke(run_opts *o, const char *v)
-{
+    run_opts *o = p;
     o->invoke = v;
     return 0;
 }
 
-static int opt_fuel(run_opts *o, const char *v)
+static int opt_fuel(void *p, const char *v)
 {
-    /* The engine reads fuel 0 as "unlimited", so 0 cannot be passed on. */
-    if (!wh_cli_parse_u64(v, &o->limits.fuel) || o->limits.fuel == 0)
-        return wh_cli_error(WH_CLI_EXIT_USAGE,
-                            "--fuel: expected a positive integer, got '%s'", v);
+    run_opts *o = p;
     o->fuel = v;
-    return 0;
+    return wh_cli_fuel_arg(v, &o->limits.fuel);
 }
 
-static int opt_timeout(run_opts *o, const char *v)
+static int opt_timeout(void *p, const char *v)
 {
-    if (!wh_cli_parse_duration(v, &o->limits.timeout_ns))
-        return wh_cli_error(WH_CLI_EXIT_USAGE,
-                            "--timeout: expected a duration like 500ms or 2s, got '%s'", v);
+    run_opts *o = p;
     o->timeout = v;
-    return 0;
+    return wh_cli_timeout_arg(v, &o->limits.timeout_ns);
 }
 
-static int opt_max_memory(run_opts *o, const char *v)
+static int opt_max_memory(void *p, const char *v)
 {
+    run_opts *o = p;
     /* As with fuel, 0 would mean "the engine default". */
     if (!wh_cli_parse_size(v, &o->limits.max_memory_bytes) ||
         o->limits.max_memory_bytes == 0)
@@ -97,24 +85,16 @@ static int opt_max_memory(run_opts *o, const char *v)
     return 0;
 }
 
-static int opt_dir(run_opts *o, const char *v)
+static int opt_dir(void *p, const char *v)
 {
+    run_opts *o = p;
     wh_wasi_preopen *d = &o->dirs[o->ndirs++];
-    const char *sep = strstr(v, "::");
-    d->host_path = d->guest_path = v;
-    if (sep) {
-        if (keep(o, strndup(v, (size_t)(sep - v))))
-            return WH_CLI_EXIT_HOST;
-        d->host_path = o->owned[o->nowned - 1];
-        d->guest_path = sep + 2;
-    }
-    if (!*d->host_path || !*d->guest_path)
-        return wh_cli_error(WH_CLI_EXIT_USAGE, "--dir: expected HOST[::GUEST], got '%s'", v);
-    return 0;
+    return wh_cli_dir_arg("--dir", v, &o->owned, &d->host_path, &d->guest_path);
 }
 
-static int opt_env(run_opts *o, const char *v)
+static int opt_env(void *p, const char *v)
 {
+    run_opts *o = p;
     if (*v == '\0' || *v == '=')
         return wh_cli_error(WH_CLI_EXIT_USAGE, "--env: expected NAME[=VALUE], got '%s'", v);
     if (strchr(v, '=')) {
@@ -128,37 +108,16 @@ static int opt_env(run_opts *o, const char *v)
     char *kv = malloc(n);
     if (kv)
         snprintf(kv, n, "%s=%s", v, val);
-    if (keep(o, kv))
+    if (wh_cli_keep(&o->owned, kv))
         return WH_CLI_EXIT_HOST;
     o->env[o->nenv++] = kv;
     return 0;
 }
 
-static const struct run_opt {
-    const char *name;
-    int (*fn)(run_opts *o, const char *value);
-} run_opt_table[] = {
+static const wh_cli_opt run_opt_table[] = {
     { "invoke", opt_invoke }, { "fuel", opt_fuel }, { "timeout", opt_timeout },
     { "max-memory", opt_max_memory }, { "dir", opt_dir }, { "env", opt_env },
 };
-
-/* Applies the long option at argv[*i], "--name VALUE" or "--name=VALUE". */
-static int parse_option(run_opts *o, int argc, char **argv, int *i)
-{
-    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
-    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-    for (size_t k = 0; k < sizeof run_opt_table / sizeof run_opt_table[0]; k++) {
-        const struct run_opt *opt = &run_opt_table[k];
-        if (strlen(opt->name) != n || strncmp(arg, opt->name, n) != 0)
-            continue;
-        const char *val = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-        if (!val)
-            return wh_cli_error(WH_CLI_EXIT_USAGE, "option '--%s' needs a value", opt->name);
-        return opt->fn(o, val);
-    }
-    return wh_cli_error(WH_CLI_EXIT_USAGE, "unknown option '%s' (see 'wharf run --help')",
-                        argv[*i]);
-}
 
 /* Non-error outcomes that end a run early, kept apart from exit statuses. */
 enum { SHOW_HELP = -1, GUEST_EXITED = -2 };
@@ -180,7 +139,9 @@ static int parse_args(run_opts *o, int argc, char **argv)
         if (a[1] != '-')
             return wh_cli_error(WH_CLI_EXIT_USAGE,
                                 "unknown option '%s' (see 'wharf run --help')", a);
-        int rc = parse_option(o, argc, argv, &i);
+        int rc = wh_cli_long_option("run", run_opt_table,
+                                    sizeof run_opt_table / sizeof run_opt_table[0], o,
+                                    argc, argv, &i);
         if (rc)
             return rc;
     }
@@ -338,17 +299,14 @@ static int run_opts_alloc(run_opts *o, int argc)
     size_t n = (size_t)argc + 1;
     o->dirs = calloc(n, sizeof *o->dirs);
     o->env = calloc(n, sizeof *o->env);
-    o->owned = calloc(n, sizeof *o->owned);
-    if (!o->dirs || !o->env || !o->owned)
+    if (!o->dirs || !o->env)
         return wh_cli_error(WH_CLI_EXIT_HOST, "out of memory");
     return 0;
 }
 
 static void run_opts_free(run_opts *o)
 {
-    for (int i = 0; i < o->nowned; i++)
-        free(o->owned[i]);
-    free(o->owned);
+    wh_cli_owned_free(&o->owned);
     free(o->env);
     free(o->dirs);
 }

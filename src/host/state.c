@@ -11,6 +11,8 @@
 #define _GNU_SOURCE   /* O_DIRECTORY with openat */
 #include "state.h"
 
+#include "../base/base.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -127,20 +129,6 @@ const char *wh_host_state_dir(const wh_host_state *st)
 
 /* ---- Atomic writes ----------------------------------------------------- */
 
-static bool write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 static void test_pause(const wh_host_state *st)
 {
     struct timespec ts = { (time_t)(st->delay_ms / 1000),
@@ -157,10 +145,10 @@ static bool write_atomic(wh_host_state *st, int dfd, const char *name,
     char tmp[400];
     snprintf(tmp, sizeof tmp, "#%d.%u.%s", (int)getpid(), st->seq++, name);
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    bool ok = fd >= 0 && write_all(fd, bytes, len / 2);
+    bool ok = fd >= 0 && wh_write_all(fd, bytes, len / 2);
     if (ok)
         test_pause(st);
-    ok = ok && write_all(fd, bytes + len / 2, len - len / 2) && fsync(fd) == 0;
+    ok = ok && wh_write_all(fd, bytes + len / 2, len - len / 2) && fsync(fd) == 0;
     int saved = errno;
     if (fd >= 0 && close(fd) != 0 && ok) {
         ok = false;

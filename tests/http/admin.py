@@ -21,27 +21,10 @@ import json
 import socket
 import sys
 import threading
-import time
 
-HOST = "127.0.0.1"
+from common import HOST, print_close_time, read_response
+
 WANT = {b"version A\n", b"version B\n"}
-
-
-def read_response(f):
-    """One HTTP/1.1 response from a buffered socket file: (status, body)."""
-    line = f.readline()
-    if not line:
-        return None, b""
-    status = int(line.split()[1])
-    length = 0
-    while True:
-        h = f.readline()
-        if h in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = h.decode("latin-1").partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
-    return status, f.read(length)
 
 
 def client(port, path, stop, tally, lock):
@@ -117,16 +100,7 @@ def idle(port, path):
     s = socket.create_connection((HOST, port))
     s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path.encode())
     read_response(s.makefile("rb"))
-    start = time.monotonic()
-    s.settimeout(20)
-    try:
-        while s.recv(4096):
-            pass
-        print("closed after %d s" % round(time.monotonic() - start))
-    except socket.timeout:
-        print("open")
-    except ConnectionResetError:
-        print("closed after %d s" % round(time.monotonic() - start))
+    print_close_time(s, 20)
 
 
 def main():

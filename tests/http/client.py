@@ -19,26 +19,8 @@ clients. Each subcommand prints one line that the shell test compares.
 import socket
 import sys
 import threading
-import time
 
-HOST = "127.0.0.1"
-
-
-def read_response(f):
-    """One HTTP/1.1 response from a buffered socket file: (status, body)."""
-    line = f.readline()
-    if not line:
-        return None, b""
-    status = int(line.split()[1])
-    length = 0
-    while True:
-        h = f.readline()
-        if h in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = h.decode("latin-1").partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
-    return status, f.read(length)
+from common import HOST, print_close_time, read_response
 
 
 def pipeline(port, path, n):
@@ -69,16 +51,7 @@ def slow(port, body):
         s.sendall(b"POST /g/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789")
     else:
         s.sendall(b"GET /g/env HTTP/1.1\r\nHost: t\r\n")
-    start = time.monotonic()
-    s.settimeout(30)
-    try:
-        while s.recv(4096):
-            pass
-        print("closed after %d s" % round(time.monotonic() - start))
-    except socket.timeout:
-        print("open")
-    except ConnectionResetError:
-        print("closed after %d s" % round(time.monotonic() - start))
+    print_close_time(s, 30)
 
 
 def load(port, threads, n, paths):
