@@ -1,4 +1,5 @@
-/* test.h: a tiny test harness shared by the C test programs.
+/* test.h: a tiny test harness shared by the C test programs: the unit
+ * tests and, through tests/wasi/check.h, the WASI guests.
  *
  *   CHECK(cond, "fmt", ...)   one assertion; prints a failure with file:line
  *   return test_done();       prints "N passed, M failed", exits 1 on failure
@@ -27,6 +28,7 @@ static int test_passed, test_failed;
 static inline int test_done(void)
 {
     printf("%d passed, %d failed\n", test_passed, test_failed);
+    fflush(stdout);
     return test_failed ? 1 : 0;
 }
 

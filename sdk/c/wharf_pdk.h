@@ -146,6 +146,20 @@ static inline wharf_handle wharf_alloc_str(const char *s)
     return wharf_alloc_bytes(s, wharf_strlen(s));
 }
 
+/* Writes v in decimal at p (at most 20 digits, no NUL); returns the number
+ * of digits. For freestanding plugins, which have no printf. */
+static inline int wharf_fmt_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0, k = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        p[k++] = tmp[--n];
+    return k;
+}
+
 /* Copies up to `cap` bytes of block h into buf; returns the block's full
  * length (larger than cap when buf was too small; 0 for no block). */
 static inline uint64_t wharf_read(wharf_handle h, void *buf, uint64_t cap)
@@ -176,6 +190,18 @@ static inline uint64_t wharf_input(void *buf, uint64_t cap)
     return n;
 }
 
+/* The input as a NUL-terminated string in buf (cap >= 1): its length, or
+ * -1 (and buf unterminated) when it does not fit in `cap` bytes with the
+ * NUL. */
+static inline int64_t wharf_input_str(char *buf, uint64_t cap)
+{
+    uint64_t n = wharf_input(buf, cap - 1);
+    if (n >= cap)
+        return -1;
+    buf[n] = '\0';
+    return (int64_t)n;
+}
+
 /* Sets the output to a copy of n bytes (replacing any earlier output). */
 static inline void wharf_output(const void *buf, uint64_t n)
 {
@@ -198,12 +224,14 @@ static inline int32_t wharf_error_set(const char *msg)
 
 /* ---- Config, variables, logging ---------------------------------------- */
 
-/* Copies up to `cap` bytes of config value `key` into buf; returns its
- * length, or -1 when the host has no such key. */
-static inline int64_t wharf_config_get(const char *key, void *buf, uint64_t cap)
+/* Copies up to `cap` bytes of the value that `lookup` (config_get or
+ * var_get) finds for `key` into buf; returns its length, or -1 when the
+ * host has none. Both blocks are freed. */
+static inline int64_t wharf_lookup(wharf_handle (*lookup)(wharf_handle), const char *key,
+                                   void *buf, uint64_t cap)
 {
     wharf_handle k = wharf_alloc_str(key);
-    wharf_handle v = wharf_env_config_get(k);
+    wharf_handle v = lookup(k);
     wharf_env_free(k);
     if (!v)
         return -1;
@@ -212,17 +240,16 @@ static inline int64_t wharf_config_get(const char *key, void *buf, uint64_t cap)
     return (int64_t)n;
 }
 
-/* As wharf_config_get, for variable `key`. */
+/* Config value `key`, as wharf_lookup. */
+static inline int64_t wharf_config_get(const char *key, void *buf, uint64_t cap)
+{
+    return wharf_lookup(wharf_env_config_get, key, buf, cap);
+}
+
+/* Variable `key`, as wharf_lookup. */
 static inline int64_t wharf_var_get(const char *key, void *buf, uint64_t cap)
 {
-    wharf_handle k = wharf_alloc_str(key);
-    wharf_handle v = wharf_env_var_get(k);
-    wharf_env_free(k);
-    if (!v)
-        return -1;
-    uint64_t n = wharf_read(v, buf, cap);
-    wharf_env_free(v);
-    return (int64_t)n;
+    return wharf_lookup(wharf_env_var_get, key, buf, cap);
 }
 
 /* Sets variable `key` to n bytes; n == 0 removes it. */

@@ -202,6 +202,11 @@ static const struct { uint16_t iop, units, fused; } stored[] = {
 #define FST(name, n) { WH_IOP_##name, 2 + n + 1, WH_IOP_##name##_ST },
 #include "iops.def"
 };
+/* A load whose value only a store takes: [store op, load AI form, copy] */
+static const struct { uint16_t store, load, copy; } copies[] = {
+#define COPY(name, load, store, t) { WH_OP_##store, WH_IOP_##load##_AI, WH_IOP_##name },
+#include "iops.def"
+};
 /* Loads from a scaled index (after a fused shift-and-add). */
 static const uint16_t load_sx[WH_OP_COUNT_] = {
 #define LOADSX(name) [WH_OP_##name] = WH_IOP_##name##_SX + 1,
@@ -1180,12 +1185,37 @@ static bool fuse_store(comp *c, const entry *v, const entry *a, uint32_t offset)
     return true;
 }
 
+/* A store, to (a + imm) + off, of the value the load just emitted read
+ * from (b + imm) + off, and nothing else reads: one copy instruction. It
+ * keeps the load's trap site and adds the store's one unit in. */
+static bool fuse_copy(comp *c, int wop, const entry *v, const entry *a, uint32_t offset)
+{
+    uint32_t i = 0, at = c->prev_at, ld[3];
+    while (i < WH_ARRAY_LEN(copies) && copies[i].store != wop)
+        i++;
+    if (i == WH_ARRAY_LEN(copies) || a->kind != E_ADDI || v->kind != E_TEMP ||
+        !prev_is(c, copies[i].load, 7) || c->code[at + 2] != v->home ||
+        c->code[at + 3] != v->home)
+        return false;
+    memcpy(ld, c->code + at + 4, sizeof ld);
+    c->ncode = at;
+    op(c, copies[i].copy);
+    site(c, at + 1);
+    for (int k = 0; k < 3; k++)
+        put(c, ld[k]);
+    put(c, a->local);
+    put(c, (uint32_t)a->k);
+    put(c, offset);
+    return true;
+}
+
 static void do_store(comp *c, int wop)
 {
     wh_rd_u32(&c->r);
     uint32_t offset = wh_rd_u32(&c->r);
     entry v = pop(c), a = pop(c);
-    if (wop == WH_OP_F64_STORE && fuse_store(c, &v, &a, offset))
+    if ((wop == WH_OP_F64_STORE && fuse_store(c, &v, &a, offset)) ||
+        fuse_copy(c, wop, &v, &a, offset))
         return;
     bool wide = wop == WH_OP_I64_STORE || wop == WH_OP_F64_STORE;
     bool k = v.kind == E_CONST && (!wide || v.k == (uint64_t)(int64_t)(int32_t)v.k);

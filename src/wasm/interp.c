@@ -270,8 +270,8 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define NEXT(n) do { ip += (n) + 1; DISPATCH(); } while (0)
 #define TRAP(code) do { trap = (code); goto trapped; } while (0)
 /* Around calls into the runtime, which may run wasm on the same ex. */
-#define SYNC_OUT() (ex->ticks = ticks, ex->depth = ex->max_depth - room)
-#define SYNC_IN() (ticks = ex->ticks, room = ex->max_depth - ex->depth)
+#define SYNC_OUT() (ex->depth = ex->max_depth - room)
+#define SYNC_IN() (room = ex->max_depth - ex->depth)
 
 /* Operand k of the current instruction, as a slot and typed; IMM64 reads a
  * 64-bit immediate from operands k and k + 1. */
@@ -293,9 +293,9 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
 #define JUMP(k) do { JUMP_TO(k); DISPATCH(); } while (0)
 #define JUMP_LOOP(k)                                                     \
     do {                                                                 \
-        ticks -= (int32_t)U((k) + 1);                                    \
+        ex->ticks -= (int32_t)U((k) + 1);                                \
         JUMP_TO(k);                                                      \
-        if (WH_UNLIKELY(ticks < 0))                                      \
+        if (WH_UNLIKELY(ex->ticks < 0))                                  \
             goto limits;                                                 \
         DISPATCH();                                                      \
     } while (0)
@@ -454,11 +454,10 @@ static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
     uint8_t *mbase = mem ? mem->base : NULL;
     uint64_t msize = mem ? mem->size : 0;
     wharf_global **globals = inst->globals;
-    /* Kept in registers; ex->depth and ex->ticks are synced around every
-     * call out of this loop. `room` is the wasm frames still allowed. */
+    /* `room` is the wasm frames still allowed; ex->depth is synced from it
+     * around every call out of this loop. */
     const uint32_t depth0 = ex->depth;
     uint32_t room = depth0 < ex->max_depth ? ex->max_depth - depth0 : 0;
-    int64_t ticks = ex->ticks;
     wharf_slot *const stack_end = ex->stack_end;
     const wh_compiled *cur = NULL, *callee = entry->code;
     wharf_slot *fp = NULL, *nfp = sp, *rec;
@@ -482,7 +481,7 @@ call:
     fp = nfp;
     cur = callee;
     ip = callee->code;
-    if (WH_UNLIKELY((ticks -= callee->cost) < 0))
+    if (WH_UNLIKELY((ex->ticks -= callee->cost) < 0))
         goto limits;
     DISPATCH();
 
@@ -512,7 +511,6 @@ trapped:
         st = wh_rt_trap(ex, trap, entry, WHARF_NO_OFFSET);
 out:
     ex->depth = depth0;
-    ex->ticks = ticks;
     return st;
 
     /* ---- Control ---- */
@@ -974,6 +972,25 @@ L_I64_REM_U: {
     H_LOADSX(I64_LOAD, uint64_t, 8)
     H_LOADSX(F64_LOAD, uint64_t, 8)
     H_LOADSX(I32_LOAD8_U, uint8_t, 1)
+/* A load whose value only the next store takes: source (a + imm) + off,
+ * then destination likewise; both checked before the write. */
+#define H_COPY(name, T)                                                  \
+    L_##name: {                                                          \
+        uint64_t src = (uint64_t)(uint32_t)(U32(1) + U(2)) + U(3);       \
+        uint64_t dst = (uint64_t)(uint32_t)(U32(4) + U(5)) + U(6);       \
+        T v;                                                             \
+        if (WH_UNLIKELY(src + sizeof v > msize))                         \
+            TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
+        if (WH_UNLIKELY(dst + sizeof v > msize)) {                       \
+            ip++;   /* the store's trap site is one unit in */           \
+            TRAP(WHARF_TRAP_MEMORY_OOB);                                 \
+        }                                                                \
+        memcpy(&v, mbase + src, sizeof v);                               \
+        memcpy(mbase + dst, &v, sizeof v);                               \
+        NEXT(7);                                                         \
+    }
+#define COPY(name, load, store, t) H_COPY(name, t)
+#include "iops.def"
 #define LOAD(name, t, n) H_LOAD(name, t, n)
 #define STORE(name, t, n) H_STORE(name, t, n)
 #include "iops.def"

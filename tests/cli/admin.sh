@@ -9,13 +9,8 @@
 # the ASan build a server that leaked a version fails its clean stop.
 . tests/cli/harness.inc
 HT=$BUILD/admin-tests/run.$$
-# Every wharf here may run under ASan: h2o's free lists are not leaks.
-export LSAN_OPTIONS="suppressions=$PWD/tests/http/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-OUT=$HT
-mkdir -p "$HT"
-pids=""
-trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done
-      [ "$failed" = 0 ] && rm -rf "$HT"' EXIT
+SERVE_ARGS="--admin 127.0.0.1:0 --workers 2"
+. tests/cli/server.inc
 
 # ---- Guests ----------------------------------------------------------------
 wat2wasm tests/http/version.wat -o "$HT/a.wasm" &&
@@ -29,53 +24,13 @@ clang --target=wasm32-wasi -mexec-model=reactor -Isdk/c -O1 \
 
 # ---- Helpers ---------------------------------------------------------------
 
-# start NAME ARGS...: runs "wharf serve ARGS" in the background, logging to
-# $HT/NAME.log; sets $pid, $port and $aport (admin) once it listens.
-start() {
-    log=$HT/$1.log; shift
-    : >"$log"
-    "$WHARF" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 --workers 2 "$@" >"$log" 2>&1 &
-    pid=$!
-    pids="$pids $pid"
-    port=""
-    for _ in $(seq 200); do
-        port=$(sed -n 's/.*msg=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
-        aport=$(sed -n 's/.*msg="admin listening" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
-        [ -n "$port" ] && [ -n "$aport" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    fail "server did not start: $(tail -n 3 "$log")"
-    return 1
-}
-
-# stop: SIGTERM, and the server must exit 0 (and, under ASan, leak-free)
-# with every version freed.
-stop() {
-    kill -TERM "$pid"
-    wait "$pid"
-    rc=$?
-    [ "$rc" = 0 ] && pass || fail "server exit status $rc after SIGTERM: $(tail -n 3 "$log")"
+# stop_freed: stop, and the server freed every version before it exited.
+stop_freed() {
+    stop
     grep -q 'versions still in use at exit' "$log" && fail "versions leaked: $log" || pass
 }
 
-URL() { echo "http://127.0.0.1:$port$1"; }
 ADMIN() { echo "http://127.0.0.1:$aport$1"; }
-
-# get NAME STATUS BODY_ERE CURL_ARGS...: one request; checks the status and
-# that the body matches BODY_ERE ('' for any). Body in $HT/body, headers in
-# $HT/head.
-get() {
-    name=$1 want=$2 pat=$3; shift 3
-    got=$(curl -s -o "$HT/body" -D "$HT/head" -w '%{http_code}' --max-time 30 "$@")
-    if [ "$got" != "$want" ]; then
-        fail "$name: status $got, want $want: $(head -c 300 "$HT/body")"
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$HT/body"; then
-        fail "$name: body does not match /$pat/: $(head -c 300 "$HT/body")"
-    else
-        pass
-    fi
-}
 
 # body MODULE CONFIG_JSON: a deploy's JSON body in $HT/put.json.
 body() {
@@ -86,7 +41,7 @@ body() {
 # deploy NAME STATUS BODY_ERE MODULE CONFIG_JSON: PUT /v1/services/NAME.
 deploy() {
     body "$4" "$5"
-    get "deploy $1" "$2" "$3" -X PUT --data-binary "@$HT/put.json" "$(ADMIN "/v1/services/$1")"
+    req "deploy $1" "$2" "$3" -X PUT --data-binary "@$HT/put.json" "$(ADMIN "/v1/services/$1")"
 }
 
 # logged NAME ERE: the server's log has a line matching ERE.
@@ -107,37 +62,37 @@ V='{"routes":["/v/..."]}'
 
 # ---- The admin API -----------------------------------------------------------
 start api --state-dir "$HT/state" || finish
-get "healthz" 200 '^ok$' "$(ADMIN /healthz)"
-get "readyz" 200 '^ready$' "$(ADMIN /readyz)"
-get "no services yet" 200 '^\{"services":\[\]\}$' "$(ADMIN /v1/services)"
+req "healthz" 200 '^ok$' "$(ADMIN /healthz)"
+req "readyz" 200 '^ready$' "$(ADMIN /readyz)"
+req "no services yet" 200 '^\{"services":\[\]\}$' "$(ADMIN /v1/services)"
 deploy ver 201 "\"version\":1,.*\"sha256\":\"$sha_a\"" "$HT/a.wasm" "$V"
 grep -q '"origin":"api"' "$HT/body" && grep -q '"routes":\["/v/..."\]' "$HT/body" &&
     grep -q '"limits":{"max_memory":134217728' "$HT/body" && pass ||
     fail "deploy answer: $(cat "$HT/body")"
-get "serves A" 200 '^version A$' "$(URL /v/x)"
-get "request id header" 200 '' "$(URL /v/x)"
+req "serves A" 200 '^version A$' "$(URL /v/x)"
+req "request id header" 200 '' "$(URL /v/x)"
 id=$(sed -n 's/^x-request-id: *\([0-9a-f]\{8\}\).*/\1/ip' "$HT/head" | tr -d '\r')
 logged "access log" "msg=request id=$id method=GET path=\"/v/x\" status=200 service=ver version=1 "
 deploy ver 200 "\"version\":2,.*\"sha256\":\"$sha_b\"" "$HT/b.wasm" "$V"
-get "serves B" 200 '^version B$' "$(URL /v/x)"
-get "rollback" 200 "\"version\":3,.*\"sha256\":\"$sha_a\"" -X POST "$(ADMIN /v1/services/ver/rollback)"
-get "rolled back to A" 200 '^version A$' "$(URL /v/x)"
-get "rollback twice" 200 "\"version\":4,.*\"sha256\":\"$sha_b\"" -X POST \
+req "serves B" 200 '^version B$' "$(URL /v/x)"
+req "rollback" 200 "\"version\":3,.*\"sha256\":\"$sha_a\"" -X POST "$(ADMIN /v1/services/ver/rollback)"
+req "rolled back to A" 200 '^version A$' "$(URL /v/x)"
+req "rollback twice" 200 "\"version\":4,.*\"sha256\":\"$sha_b\"" -X POST \
     "$(ADMIN /v1/services/ver/rollback)"
-get "back to B" 200 '^version B$' "$(URL /v/x)"
-get "one service" 200 '"history":\[\{"version":4,.*\{"version":3,' "$(ADMIN /v1/services/ver)"
-get "list" 200 '^\{"services":\[\{"version":4,.*"name":"ver"' "$(ADMIN /v1/services)"
-get "counters" 200 '"counters":\{"requests":\{"other":0,"1xx":0,"2xx":[1-9]' "$(ADMIN /v1/services/ver)"
-get "unknown service" 404 '"error":"no such service"' "$(ADMIN /v1/services/nope)"
-get "rollback unknown" 404 "no service 'nope'" -X POST "$(ADMIN /v1/services/nope/rollback)"
-get "wrong method" 405 '' -X PATCH "$(ADMIN /v1/services/ver)"
-get "no such endpoint" 404 '' "$(ADMIN /v2/things)"
+req "back to B" 200 '^version B$' "$(URL /v/x)"
+req "one service" 200 '"history":\[\{"version":4,.*\{"version":3,' "$(ADMIN /v1/services/ver)"
+req "list" 200 '^\{"services":\[\{"version":4,.*"name":"ver"' "$(ADMIN /v1/services)"
+req "counters" 200 '"counters":\{"requests":\{"other":0,"1xx":0,"2xx":[1-9]' "$(ADMIN /v1/services/ver)"
+req "unknown service" 404 '"error":"no such service"' "$(ADMIN /v1/services/nope)"
+req "rollback unknown" 404 "no service 'nope'" -X POST "$(ADMIN /v1/services/nope/rollback)"
+req "wrong method" 405 '' -X PATCH "$(ADMIN /v1/services/ver)"
+req "no such endpoint" 404 '' "$(ADMIN /v2/things)"
 deploy solo 201 '"version":1' "$HT/a.wasm" '{"routes":["/solo"]}'
-get "nothing to roll back to" 409 "service 'solo' has no earlier version" -X POST \
+req "nothing to roll back to" 409 "service 'solo' has no earlier version" -X POST \
     "$(ADMIN /v1/services/solo/rollback)"
-get "undeploy" 200 '"deleted":"solo"' -X DELETE "$(ADMIN /v1/services/solo)"
-get "undeployed route" 404 '' "$(URL /solo)"
-get "undeploy again" 404 "no service 'solo'" -X DELETE "$(ADMIN /v1/services/solo)"
+req "undeploy" 200 '"deleted":"solo"' -X DELETE "$(ADMIN /v1/services/solo)"
+req "undeployed route" 404 '' "$(URL /solo)"
+req "undeploy again" 404 "no service 'solo'" -X DELETE "$(ADMIN /v1/services/solo)"
 
 # A request in flight finishes on the version it started on; that version
 # is freed when it ends, not before.
@@ -146,7 +101,7 @@ curl -s --max-time 30 "$(URL '/slow?ms=1500')" >"$HT/inflight" &
 c1=$!
 sleep 0.5
 deploy slow 200 '"version":2' "$HT/versioned.wasm" '{"routes":["/slow"],"environment":{"VERSION":"two"}}'
-get "new requests on the new version" 200 '^version two$' "$(URL /slow)"
+req "new requests on the new version" 200 '^version two$' "$(URL /slow)"
 grep -q 'msg="version freed" service=slow version=1' "$log" &&
     fail "version 1 freed while its request was in flight" || pass
 wait "$c1"
@@ -178,29 +133,29 @@ deploy ver 400 "max_memory: expected a size like 64MiB, got 'lots'" "$HT/a.wasm"
 deploy ver 400 'limits: max_response of 8388608 bytes is more than this server allows' \
     "$HT/a.wasm" '{"routes":["/v/..."],"limits":{"max_response":"8MiB"}}'
 deploy ver 400 "limits: unknown key 'timout'" "$HT/a.wasm" '{"routes":["/v/..."],"limits":{"timout":"1s"}}'
-get "not JSON" 400 'must be a JSON object' -X PUT --data 'nonsense' "$(ADMIN /v1/services/ver)"
-get "bad base64" 400 'not valid base64' -X PUT --data '{"module":"!!","config":{}}' \
+req "not JSON" 400 'must be a JSON object' -X PUT --data 'nonsense' "$(ADMIN /v1/services/ver)"
+req "bad base64" 400 'not valid base64' -X PUT --data '{"module":"!!","config":{}}' \
     "$(ADMIN /v1/services/ver)"
-get "bad name" 400 "service name 'a(%20| )b'" -X PUT --data-binary "@$HT/put.json" \
+req "bad name" 400 "service name 'a(%20| )b'" -X PUT --data-binary "@$HT/put.json" \
     "$(ADMIN /v1/services/a%20b)"
-get "still version B" 200 '^version B$' "$(URL /v/x)"
-get "still version 4" 200 '^\{"version":4,' "$(ADMIN /v1/services/ver)"
+req "still version B" 200 '^version B$' "$(URL /v/x)"
+req "still version 4" 200 '^\{"version":4,' "$(ADMIN /v1/services/ver)"
 
 # ---- Metrics -------------------------------------------------------------------------
 deploy g 201 '' "$HT/guest.wasm" \
     '{"routes":["/g/..."],"limits":{"timeout":"5s","fuel":"5000000"}}'
 deploy fn 201 '' "$HT/plugin.wasm" \
     '{"routes":["/fn/..."],"executor":"function","instances":{"reuse":"100"}}'
-get "trap" 500 'error id' "$(URL /g/trap)"
+req "trap" 500 'error id' "$(URL /g/trap)"
 [ "$(sed -n 's/^x-wharf-error-id: *\([0-9a-f]*\).*/\1/ip' "$HT/head" | tr -d '\r')" = \
   "$(sed -n 's/^x-request-id: *\([0-9a-f]*\).*/\1/ip' "$HT/head" | tr -d '\r')" ] && pass ||
     fail "the error id is the request id"
 id=$(sed -n 's/^x-request-id: *\([0-9a-f]\{8\}\).*/\1/ip' "$HT/head" | tr -d '\r')
 logged "error line with the request id" "level=error id=$id service=g status=500"
 logged "access line with the request id" "msg=request id=$id .*status=500 service=g"
-get "out of fuel" 504 'out of fuel' "$(URL /g/loop)"
-get "guest ok" 200 '' "$(URL /g/env)"
-get "function" 200 '^fn ' "$(URL /fn/x)"
+req "out of fuel" 504 'out of fuel' "$(URL /g/loop)"
+req "guest ok" 200 '' "$(URL /g/env)"
+req "function" 200 '^fn ' "$(URL /fn/x)"
 metric "requests by class" '^wharf_requests_total\{service="g",class="5xx"\} 2$'
 metric "requests 2xx" '^wharf_requests_total\{service="ver",class="2xx"\} [1-9]'
 metric "histogram" '^wharf_request_duration_seconds_bucket\{service="g",le="\+Inf"\} 3$'
@@ -218,7 +173,7 @@ metric "compile cache misses" '^wharf_compile_cache_misses_total [1-9]'
 metric "service version" '^wharf_service_version\{service="ver"\} 4$'
 metric "type lines" '^# TYPE wharf_request_duration_seconds histogram$'
 deploy g 200 '' "$HT/guest.wasm" '{"routes":["/g/..."],"limits":{"timeout":"300ms"}}'
-get "timeout" 504 'out of time' "$(URL /g/loop)"
+req "timeout" 504 'out of time' "$(URL /g/loop)"
 metric "timeouts" '^wharf_timeouts_total\{service="g"\} 1$'
 metric "counters survive versions" '^wharf_traps_total\{service="g"\} 1$'
 
@@ -239,7 +194,7 @@ check "cli deploy" 0 "deployed cli: version 1, module sha256 $(echo "$sha_a" | c
     deploy cli "$HT/a.wasm" --route '/cli/...' $A
 check "cli update" 0 "updated cli: version 2, module sha256 $(sha256sum "$HT/versioned.wasm" |
     cut -c1-12)" '' deploy cli "$HT/versioned.wasm" --config "$HT/cli.yaml" $A
-get "cli config applied" 200 '^version yaml$' "$(URL /cli/x)"
+req "cli config applied" 200 '^version yaml$' "$(URL /cli/x)"
 timeout 10 "$WHARF" services $A >"$HT/list"
 grep -Eq '^cli +2  wagi ' "$HT/list" && grep -Eq '^ver ' "$HT/list" && pass ||
     fail "wharf services: $(cat "$HT/list")"
@@ -253,19 +208,19 @@ check "cli undeploy unknown" 3 '' "undeploy cli: no service 'cli' \(HTTP 404" un
 check "cli no server" 1 '' 'cannot reach the admin API at http://127.0.0.1:1' \
     services --admin http://127.0.0.1:1
 check "cli usage" 2 '' 'missing MODULE.wasm' deploy cli $A
-stop
+stop_freed
 
 # ---- Persistence across a restart -----------------------------------------------------
 start restart --state-dir "$HT/state" || finish
-get "restored" 200 '^version [AB]$' "$(URL /v/x)"
+req "restored" 200 '^version [AB]$' "$(URL /v/x)"
 cp "$HT/body" "$HT/before"
-get "restored version" 200 '^\{"version":105,' "$(ADMIN /v1/services/ver)"
-get "restored history" 200 '"history":\[\{"version":105,.*\{"version":104,' "$(ADMIN /v1/services/ver)"
-get "restored slow" 200 '^version two$' "$(URL /slow)"
-get "undeployed stays undeployed" 404 '' "$(URL /cli/x)"
+req "restored version" 200 '^\{"version":105,' "$(ADMIN /v1/services/ver)"
+req "restored history" 200 '"history":\[\{"version":105,.*\{"version":104,' "$(ADMIN /v1/services/ver)"
+req "restored slow" 200 '^version two$' "$(URL /slow)"
+req "undeployed stays undeployed" 404 '' "$(URL /cli/x)"
 logged "restore logged" 'msg=restored service=ver version=105 origin=api'
 [ "$(ls "$HT/state/modules" | wc -l)" -le 5 ] && pass || fail "unused modules collected"
-stop
+stop_freed
 
 # ---- A crash in the middle of a deploy leaves the previous state ----------------------
 export WHARF_TEST_STATE_WRITE_DELAY_MS=5000
@@ -285,14 +240,14 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 wait "$c1" 2>/dev/null
 start recovered --state-dir "$HT/state" || finish
-get "previous state intact" 200 '' "$(URL /v/x)"
+req "previous state intact" 200 '' "$(URL /v/x)"
 cmp -s "$HT/body" "$HT/before" && pass || fail "after the crash: $(cat "$HT/body")"
-get "previous version intact" 200 '^\{"version":105,' "$(ADMIN /v1/services/ver)"
+req "previous version intact" 200 '^\{"version":105,' "$(ADMIN /v1/services/ver)"
 ls -a "$HT/state/services" "$HT/state/modules" | grep -q '^#' &&
     fail "temporary files left after restart" || pass
 deploy ver 200 '"version":106' "$HT/versioned.wasm" \
     '{"routes":["/v/..."],"environment":{"VERSION":"after"}}'
-get "deploys work after a crash" 200 '^version after$' "$(URL /v/x)"
+req "deploys work after a crash" 200 '^version after$' "$(URL /v/x)"
 
 # ---- SIGTERM: stop accepting, finish requests in flight, exit 0 ------------------------
 curl -s --max-time 30 "$(URL '/slow?ms=1500')" >"$HT/inflight" &
@@ -302,7 +257,7 @@ c2=$!
 sleep 0.5
 kill -TERM "$pid"
 sleep 0.3
-get "not ready while draining" 503 '^not ready$' "$(ADMIN /readyz)"
+req "not ready while draining" 503 '^not ready$' "$(ADMIN /readyz)"
 new=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$(URL /v/x)")
 [ "$new" = 000 ] && pass || fail "a new connection while draining got $new"
 wait "$c1" "$c2"
@@ -328,42 +283,41 @@ services:
     routes: [/gone]
 EOF
 start hup --grace 2s --state-dir "$HT/state" "$HT/serve.yaml" || finish
-get "file service" 200 '^version one$' "$(URL /f/x)"
-get "api service beside the file" 200 '^version after$' "$(URL /v/x)"
+req "file service" 200 '^version one$' "$(URL /f/x)"
+req "api service beside the file" 200 '^version after$' "$(URL /v/x)"
 sed -i 's/VERSION: one/VERSION: two/; /^  gone:/,$d' "$HT/serve.yaml"
 kill -HUP "$pid"
 logged "reloaded" 'msg="config reloaded"'
-get "reloaded service" 200 '^version two$' "$(URL /f/x)"
-get "removed from the file" 404 '' "$(URL /gone)"
-get "api service untouched" 200 '^version after$' "$(URL /v/x)"
-get "file version" 200 '"version":2,"origin":"config"' "$(ADMIN /v1/services/file)"
+req "reloaded service" 200 '^version two$' "$(URL /f/x)"
+req "removed from the file" 404 '' "$(URL /gone)"
+req "api service untouched" 200 '^version after$' "$(URL /v/x)"
+req "file version" 200 '"version":2,"origin":"config"' "$(ADMIN /v1/services/file)"
 printf 'services:\n  file: { module: file.wasm, routes: [/v/...] }\n' >"$HT/serve.yaml"
 kill -HUP "$pid"
 logged "clash refused" 'config not reloaded: nothing changed.*route .*/v/\.\.\..* already served by service .ver.'
 printf 'services:\n  file: [broken\n' >"$HT/serve.yaml"
 kill -HUP "$pid"
 logged "bad yaml refused" 'config not reloaded: nothing changed.*YAML syntax error'
-get "still the last good version" 200 '^version two$' "$(URL /f/x)"
-stop
+req "still the last good version" 200 '^version two$' "$(URL /f/x)"
+stop_freed
 logged "--grace" 'msg="shutting down" signal=15 grace_ms=2000'
 
 # ---- The token ------------------------------------------------------------------------
 echo 's3cret-token' >"$HT/token"
 start token --admin-token-file "$HT/token" || finish
-get "healthz needs no token" 200 '^ok$' "$(ADMIN /healthz)"
-get "no token" 401 'missing or wrong bearer token' "$(ADMIN /v1/services)"
-header=$(grep -i '^www-authenticate: Bearer' "$HT/head")
-[ -n "$header" ] && pass || fail "401 without WWW-Authenticate"
-get "wrong token" 401 '' -H 'Authorization: Bearer nope' "$(ADMIN /v1/services)"
-get "metrics need the token" 401 '' "$(ADMIN /metrics)"
-get "right token" 200 '^\{"services"' -H 'Authorization: Bearer s3cret-token' "$(ADMIN /v1/services)"
+req "healthz needs no token" 200 '^ok$' "$(ADMIN /healthz)"
+req "no token" 401 'missing or wrong bearer token' "$(ADMIN /v1/services)"
+header "401 without WWW-Authenticate" '^www-authenticate: Bearer'
+req "wrong token" 401 '' -H 'Authorization: Bearer nope' "$(ADMIN /v1/services)"
+req "metrics need the token" 401 '' "$(ADMIN /metrics)"
+req "right token" 200 '^\{"services"' -H 'Authorization: Bearer s3cret-token' "$(ADMIN /v1/services)"
 export WHARF_ADMIN_TOKEN=s3cret-token
 check "cli with the token" 0 "deployed t: version 1, module sha256 $(echo "$sha_a" |
     cut -c1-12)" '' deploy t "$HT/a.wasm" --route /t --admin "$(ADMIN '')"
 unset WHARF_ADMIN_TOKEN
 check "cli without the token" 1 '' 'deploy t: missing or wrong bearer token \(HTTP 401' \
     deploy t "$HT/a.wasm" --route /t --admin "$(ADMIN '')"
-stop
+stop_freed
 check "off loopback without a token" 1 '' 'the admin API off loopback needs a token' \
     serve --listen 127.0.0.1:0 --admin 0.0.0.0:0
 

@@ -8,74 +8,29 @@
 # body streamed through stages limited to 2 MiB of memory. Servers listen
 # on free loopback ports and are stopped by their PID.
 . tests/cli/harness.inc
-D=$BUILD/pipeline-tests/run.$$      # kept when something failed
-mkdir -p "$D"
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null
-      rm -rf "$TMP"; [ "$failed" = 0 ] && rm -rf "$D"' EXIT
+HT=$BUILD/pipeline-tests/run.$$
+SERVE_ARGS="--workers 2"
+MAX_TIME=120                        # 64 MiB through streaming stages
+. tests/cli/server.inc
 
 for m in pipeline ml stream; do
     [ -f "build/examples/$m.wasm" ] || { fail "build/examples/$m.wasm missing (make examples)"; finish; }
 done
 clang --target=wasm32 -nostdlib -mbulk-memory -O1 -Isdk/c -Wl,--no-entry \
-    -o "$D/stages.wasm" "$SRC/stages.c" || { fail "build stages.wasm"; finish; }
+    -o "$HT/stages.wasm" "$SRC/stages.c" || { fail "build stages.wasm"; finish; }
 
 # ---- Helpers ---------------------------------------------------------------
 
-# serve NAME CONFIG: starts `wharf serve CONFIG` on a free port, logging to
-# $D/NAME.log; sets $pid, $port and $log once it listens.
-serve() {
-    log=$D/$1.log
-    : >"$log"               # before the background shell opens it
-    LSAN_OPTIONS="suppressions=$PWD/tests/http/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
-        "$WHARF" serve --listen 127.0.0.1:0 --workers 2 "$2" >"$log" 2>&1 &
-    pid=$!
-    for _ in $(seq 200); do
-        port=$(sed -n 's/.*msg=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
-        [ -n "$port" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    fail "$1: the server did not start: $(tail -n 3 "$log")"
-    finish
-}
-
-# halt: SIGTERM; the server must exit 0 (leak-free under ASan).
-halt() {
-    kill -TERM "$pid"
-    wait "$pid"
-    rc=$?
-    pid=""
-    [ "$rc" = 0 ] && pass || fail "server exit status $rc: $(tail -n 3 "$log")"
-}
-
-# post NAME PATH STATUS ERE [CURL_ARGS...]: one request (a POST when the
-# args carry data); checks the status and that the body matches ERE ('' for
-# any). Leaves the body in $D/body, the headers in $D/head.
+# post NAME PATH STATUS ERE [CURL_ARGS...]: req on PATH (a POST when the
+# args carry data).
 post() {
-    name=$1 path=$2 want=$3 pat=$4
-    shift 4
-    got=$(curl -s -o "$D/body" -D "$D/head" -w '%{http_code}' --max-time 120 \
-          "$@" "http://127.0.0.1:$port$path")
-    if [ "$got" != "$want" ]; then
-        fail "$name: status $got, want $want"
-        head -c 300 "$D/body" | sed 's/^/    /'
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$D/body"; then
-        fail "$name: body does not match /$pat/"
-        head -c 300 "$D/body" | sed 's/^/    /'
-    else
-        pass
-    fi
-}
-
-# has NAME ERE: the last response has a header line matching ERE.
-has() {
-    grep -Eiq -- "$2" "$D/head" && pass || fail "$1: no header /$2/"
+    name=$1 path=$2; shift 2
+    req "$name" "$@" "$(URL "$path")"
 }
 
 # logged NAME ERE: the log line of the last error response's id matches ERE.
 logged() {
-    id=$(sed -n 's/^x-wharf-error-id: *\([0-9a-f]*\).*/\1/ip' "$D/head" | tr -d '\r')
+    id=$(sed -n 's/^x-wharf-error-id: *\([0-9a-f]*\).*/\1/ip' "$HT/head" | tr -d '\r')
     sleep 0.1
     [ -n "$id" ] && grep -Eq "id=$id .*$2" "$log" && pass ||
         fail "$1: no log line for error id '$id' matching /$2/"
@@ -84,8 +39,8 @@ logged() {
 # bad NAME STATUS ERE: `serve --check` of the YAML on stdin fails with
 # STATUS and one line matching ERE.
 bad() {
-    cat >"$D/bad.yaml"
-    check "$1" "$2" '' "$3" serve --check "$D/bad.yaml"
+    cat >"$HT/bad.yaml"
+    check "$1" "$2" '' "$3" serve --check "$HT/bad.yaml"
 }
 
 # ---- Configuration errors ----------------------------------------------------
@@ -147,7 +102,7 @@ services:
     routes: [/p]
     content_type: text/plain
 EOF
-cp "$D/stages.wasm" "$D/bad-stages.wasm"
+cp "$HT/stages.wasm" "$HT/bad-stages.wasm"
 bad "missing function" 3 "bad\.yaml:5: service 'p': stage 'second' \(line 6\): .*no exported function 'nope'" <<'EOF'
 services:
   p:
@@ -159,7 +114,7 @@ EOF
 
 # ---- Stages: chaining, errors, limits, chunks -------------------------------------
 
-cat >"$D/stages.yaml" <<EOF
+cat >"$HT/stages.yaml" <<EOF
 services:
   chain:
     routes: [/chain]
@@ -211,61 +166,61 @@ services:
         function: upper
         limits: { max_memory: 2MiB }
 EOF
-serve stages "$D/stages.yaml"
+start stages "$HT/stages.yaml" || finish
 
 post "3 stages in order" /chain 200 '^x\|a\|b\|c$' --data-binary x
-has "content_type" '^content-type: text/x-chain'
+header "content_type" '^content-type: text/x-chain'
 post "empty body" /chain 200 '^\|a\|b\|c$'
 
 post "plugin error" /reject 422 "stage 'picky': no thanks \(error id"
-has "plugin error names the stage" '^x-wharf-stage: picky'
+header "plugin error names the stage" '^x-wharf-stage: picky'
 logged "plugin error" 'service=reject status=422 error="stage picky: plugin error: no thanks"'
 post "error_status" /teapot 418 "stage 'reject': no thanks"
 
 post "trap" /trap 500 "stage 'boom' failed \(error id"
-has "trap names the stage" '^x-wharf-stage: boom'
+header "trap names the stage" '^x-wharf-stage: boom'
 logged "trap" 'service=trap status=500 error="stage boom: trap: .*unreachable'
 post "stage timeout" /slow 504 "stage 'loop' ran out of time"
 logged "stage timeout" 'service=slow status=504 error="stage loop: trap'
 post "stage fuel" /fuel 504 "stage 'burner' ran out of fuel"
-head -c 100000 /dev/zero | tr '\0' x >"$D/100k"
+head -c 100000 /dev/zero | tr '\0' x >"$HT/100k"
 post "pipeline timeout" /deadline 504 "the pipeline ran out of time at stage 'plod'" \
-    --data-binary "@$D/100k"
-post "max_output" /bounded 500 "stage 'doubler' wrote too much output" --data-binary "@$D/100k"
+    --data-binary "@$HT/100k"
+post "max_output" /bounded 500 "stage 'doubler' wrote too much output" --data-binary "@$HT/100k"
 post "within max_output" /bounded 200 '^abab$' --data-binary ab
 
-printf '1234\n12345678\n123\n' >"$D/lines"
-post "chunks of whole lines" /lines 200 '^\[14\]\[4\]end$' --data-binary "@$D/lines"
-post "chunks of bytes" /bytes 200 '^\[16\]\[2\]end$' --data-binary "@$D/lines"
+printf '1234\n12345678\n123\n' >"$HT/lines"
+post "chunks of whole lines" /lines 200 '^\[14\]\[4\]end$' --data-binary "@$HT/lines"
+post "chunks of bytes" /bytes 200 '^\[16\]\[2\]end$' --data-binary "@$HT/lines"
 post "end of an empty stream" /lines 200 '^end$'
 post "line longer than a chunk" /lines 413 "a line is longer than stage 'chunks' takes \(16 bytes\)" \
-    --data-binary "@$D/100k"
+    --data-binary "@$HT/100k"
 
-yes 'some text, line after line' | head -c 4194304 >"$D/4m"
-post "body over a stage's memory" /whole 413 "too large for stage 'upper'" --data-binary "@$D/4m"
+yes 'some text, line after line' | head -c 4194304 >"$HT/4m"
+post "body over a stage's memory" /whole 413 "too large for stage 'upper'" --data-binary "@$HT/4m"
 post "still serving" /chain 200 '^x\|a\|b\|c$' --data-binary x
-halt
+stop
 
 # ---- The examples, as examples/wharf.yaml serves them ----------------------------
 
-serve examples examples/wharf.yaml
+start examples examples/wharf.yaml || finish
 
 post "csv to html" /report 200 '<td>8\.20</td></tr>' --data-binary @examples/pipeline/orders.csv
-has "csv to html" '^content-type: text/html'
-grep -q '<thead><tr><th>item</th><th>qty</th><th>price</th><th>total</th></tr>' "$D/body" &&
-    grep -q '<td>say &quot;cheese&quot;</td>' "$D/body" && grep -q '<td>pear, green</td>' "$D/body" &&
+header "csv to html" '^content-type: text/html'
+grep -q '<thead><tr><th>item</th><th>qty</th><th>price</th><th>total</th></tr>' "$HT/body" &&
+    grep -q '<td>say &quot;cheese&quot;</td>' "$HT/body" && grep -q '<td>pear, green</td>' "$HT/body" &&
     pass || fail "csv to html: table head, quoting and escaping"
-printf 'item,qty,price\napple,3\n' >"$D/short.csv"
+printf 'item,qty,price\napple,3\n' >"$HT/short.csv"
 post "bad csv" /report 422 "stage 'parse': line 2: expected 3 fields, got 2" \
-    --data-binary "@$D/short.csv"
-printf 'item,qty,price\napple,three,1\n' >"$D/nan.csv"
+    --data-binary "@$HT/short.csv"
+printf 'item,qty,price\napple,three,1\n' >"$HT/nan.csv"
 post "bad number" /report 422 "stage 'transform': line 2: not a number: 'three'" \
-    --data-binary "@$D/nan.csv"
+    --data-binary "@$HT/nan.csv"
 
 post "ml predict" /ml/predict 200 \
     '^\{"class":"virginica","probabilities":\{"setosa":0\.000,"versicolor":0\.361,"virginica":0\.639\}\}$' \
     --data-binary '6.0 2.7 5.1 1.6'
-has "ml predict" '^content-type: application/json'
+header "ml predict" '^content-type: application/json'
 post "ml setosa" /ml/predict 200 '^\{"class":"setosa","probabilities":\{"setosa":1\.000' \
     --data-binary '[5.0, 3.4, 1.5, 0.25]'
 post "ml versicolor" /ml/predict 200 '^\{"class":"versicolor"' --data-binary '5.9,2.8,4.3,1.3'
@@ -275,14 +230,14 @@ post "ml not a number" /ml/predict 422 "stage 'parse': expected at most 16 numbe
     --data-binary '6.0 two'
 
 # 64 MiB through stages of 2 MiB memory; the counts must be wc's.
-yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c 67108864 >"$D/64m"
-want=$(wc -l -w -c <"$D/64m" | awk '{ printf "lines %d words %d bytes %d", $1, $2, $3 }')
-post "stream 64 MiB" /stream/count 200 "^$want\$" --data-binary "@$D/64m"
-seq 200000 | awk '{ print (NR % 3 ? "info" : "ERROR"), "event", $1 }' >"$D/log"
-want=$(grep ERROR "$D/log" | wc -l -w -c | awk '{ printf "lines %d words %d bytes %d", $1, $2, $3 }')
-post "two streaming stages" /stream/errors 200 "^$want\$" --data-binary "@$D/log"
-post "stream upper" /stream/upper 200 '' --data-binary "@$D/4m"
-tr a-z A-Z <"$D/4m" | cmp -s - "$D/body" && pass || fail "stream upper: output differs from tr"
-halt
+yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c 67108864 >"$HT/64m"
+want=$(wc -l -w -c <"$HT/64m" | awk '{ printf "lines %d words %d bytes %d", $1, $2, $3 }')
+post "stream 64 MiB" /stream/count 200 "^$want\$" --data-binary "@$HT/64m"
+seq 200000 | awk '{ print (NR % 3 ? "info" : "ERROR"), "event", $1 }' >"$HT/log"
+want=$(grep ERROR "$HT/log" | wc -l -w -c | awk '{ printf "lines %d words %d bytes %d", $1, $2, $3 }')
+post "two streaming stages" /stream/errors 200 "^$want\$" --data-binary "@$HT/log"
+post "stream upper" /stream/upper 200 '' --data-binary "@$HT/4m"
+tr a-z A-Z <"$HT/4m" | cmp -s - "$HT/body" && pass || fail "stream upper: output differs from tr"
+stop
 
 finish

@@ -8,14 +8,8 @@
 # ids in responses and the log, HTTP/1.1 keep-alive and pipelining,
 # HTTP/2 cleartext and over TLS, and a clean stop on SIGTERM.
 . tests/cli/harness.inc
-# A directory per run, so that two runs at once (two `make test`s) never
-# share logs; kept when something failed.
 HT=$BUILD/http-tests/run.$$
-OUT=$HT                     # where harness.inc's check() keeps its files
-mkdir -p "$HT"
-pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done
-      [ "$failed" = 0 ] && rm -rf "$HT"' EXIT
+. tests/cli/server.inc
 
 # ---- Guests ----------------------------------------------------------------
 clang --target=wasm32-wasi -O1 -o "$HT/guest.wasm" tests/http/guest.c ||
@@ -24,57 +18,6 @@ clang --target=wasm32-wasi -mexec-model=reactor -Isdk/c -O1 \
     -o "$HT/plugin.wasm" tests/http/plugin.c || fail "build plugin.wasm"
 
 # ---- Helpers ---------------------------------------------------------------
-
-# start NAME ARGS...: runs "wharf serve ARGS" in the background, logging to
-# $HT/NAME.log; sets $pid and $port once it listens (fails after 20 s).
-start() {
-    log=$HT/$1.log; shift
-    LSAN_OPTIONS="suppressions=$PWD/tests/http/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
-        "$WHARF" serve --listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
-    pid=$!
-    pids="$pids $pid"
-    port=""
-    for _ in $(seq 200); do
-        port=$(sed -n 's/.*msg=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
-        [ -n "$port" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    fail "server did not start: $(tail -n 3 "$log")"
-    return 1
-}
-
-# stop: SIGTERM, and the server must exit 0 (and, under ASan, leak-free).
-stop() {
-    kill -TERM "$pid"
-    wait "$pid"
-    rc=$?
-    [ "$rc" = 0 ] && pass || fail "server exit status $rc after SIGTERM: $(tail -n 3 "$log")"
-}
-
-URL() { echo "http://127.0.0.1:$port$1"; }
-
-# req NAME STATUS BODY_ERE CURL_ARGS...: one curl request; checks the
-# status and that the body matches BODY_ERE ('' for any body). Leaves the
-# body in $HT/body and the headers in $HT/head.
-req() {
-    name=$1 want=$2 pat=$3; shift 3
-    got=$(curl -s -o "$HT/body" -D "$HT/head" -w '%{http_code}' --max-time 30 "$@")
-    if [ "$got" != "$want" ]; then
-        fail "$name: status $got, want $want"
-        sed 's/^/    /' "$HT/body" | head -n 5
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$HT/body"; then
-        fail "$name: body does not match /$pat/"
-        sed 's/^/    /' "$HT/body" | head -n 10
-    else
-        pass
-    fi
-}
-
-# header NAME ERE: the last response's headers have a line matching ERE.
-header() {
-    grep -Eiq -- "$2" "$HT/head" && pass || { fail "$1: no header /$2/"; cat "$HT/head"; }
-}
 
 # error_id NAME: the last response carries an error id, in a header and in
 # the body, and the log has a line with it.

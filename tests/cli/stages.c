@@ -77,13 +77,8 @@ WHARF_PLUGIN_FN(chunks)
         __builtin_memcpy(out, "end\n", 4);
         k = 4;
     } else {
-        char digits[20];
-        int d = 0;
-        for (; n; n /= 10)
-            digits[d++] = (char)('0' + n % 10);
         out[k++] = '[';
-        while (d)
-            out[k++] = digits[--d];
+        k += wharf_fmt_u64(out + k, n);
         out[k++] = ']';
     }
     wharf_output(out, (uint64_t)k);

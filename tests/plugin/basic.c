@@ -52,19 +52,6 @@ static int is_vowel(uint8_t c)
     }
 }
 
-/* Writes v in decimal at p; returns the number of digits. */
-static int put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0, k = 0;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (n)
-        p[k++] = tmp[--n];
-    return k;
-}
-
 /* Reads the input byte by byte through input_load_u8, as the simplest
  * PDKs do, so any input length works. */
 WHARF_PLUGIN_FN(count_vowels)
@@ -74,7 +61,7 @@ WHARF_PLUGIN_FN(count_vowels)
         count += (uint64_t)is_vowel((uint8_t)wharf_env_input_load_u8(i));
     char out[40] = "{\"count\":";
     int k = 9;
-    k += put_u64(out + k, count);
+    k += wharf_fmt_u64(out + k, count);
     out[k++] = '}';
     wharf_output(out, (uint64_t)k);
     return 0;
@@ -93,6 +80,6 @@ WHARF_PLUGIN_FN(input_len)
     if (a != b)
         return wharf_error_set("input_length and length(input_offset) differ");
     char out[20];
-    wharf_output(out, (uint64_t)put_u64(out, a));
+    wharf_output(out, (uint64_t)wharf_fmt_u64(out, a));
     return 0;
 }

@@ -6,10 +6,8 @@
 WHARF_PLUGIN_FN(config)
 {
     char key[64], val[256];
-    uint64_t n = wharf_input(key, sizeof key - 1);
-    if (n >= sizeof key)
+    if (wharf_input_str(key, sizeof key) < 0)
         return wharf_error_set("key too long");
-    key[n] = '\0';
     int64_t len = wharf_config_get(key, val, sizeof val);
     if (len < 0)
         return wharf_error_set("no such config key");
@@ -29,14 +27,8 @@ WHARF_PLUGIN_FN(count)
         return wharf_error_set("count has the wrong size");
     c++;
     wharf_var_set("count", &c, sizeof c);
-    char out[20], tmp[20];
-    int k = 0, m = 0;
-    do
-        tmp[m++] = (char)('0' + c % 10);
-    while ((c /= 10) != 0);
-    while (m)
-        out[k++] = tmp[--m];
-    wharf_output(out, (uint64_t)k);
+    char out[20];
+    wharf_output(out, (uint64_t)wharf_fmt_u64(out, c));
     return 0;
 }
 
@@ -116,23 +108,23 @@ WHARF_PLUGIN_FN(output_then_free)
     return 0;
 }
 
+/* Copies string s to p; returns where its NUL went, for the next one. */
+static char *put_str(char *p, const char *s)
+{
+    while ((*p = *s++))
+        p++;
+    return p;
+}
+
 /* GETs the URL given as input; outputs "STATUS BODY". */
 WHARF_PLUGIN_FN(http_get)
 {
     char url[256], req[320];
-    uint64_t n = wharf_input(url, sizeof url - 1);
-    if (n >= sizeof url)
+    if (wharf_input_str(url, sizeof url) < 0)
         return wharf_error_set("url too long");
-    url[n] = '\0';
-    const char *pre = "{\"url\":\"", *post = "\",\"headers\":{\"X-Plugin\":\"state\"}}";
-    uint64_t k = 0;
-    for (const char *s = pre; *s; s++)
-        req[k++] = *s;
-    for (uint64_t i = 0; i < n; i++)
-        req[k++] = url[i];
-    for (const char *s = post; *s; s++)
-        req[k++] = *s;
-    req[k] = '\0';
+    char *p = put_str(req, "{\"url\":\"");
+    p = put_str(p, url);
+    put_str(p, "\",\"headers\":{\"X-Plugin\":\"state\"}}");
     int32_t status;
     wharf_handle body = wharf_http_request(req, 0, 0, &status);
     char out[300];
@@ -163,15 +155,10 @@ WHARF_PLUGIN_FN(http_post)
     uint64_t n = wharf_input(body, sizeof body);
     if (n > sizeof body)
         return wharf_error_set("input too large");
-    const char *pre = "{\"method\":\"POST\",\"url\":\"";
-    uint64_t k = 0;
-    for (const char *s = pre; *s; s++)
-        req[k++] = *s;
-    for (int64_t i = 0; i < u; i++)
-        req[k++] = url[i];
-    req[k++] = '"';
-    req[k++] = '}';
-    req[k] = '\0';
+    url[u] = '\0';
+    char *p = put_str(req, "{\"method\":\"POST\",\"url\":\"");
+    p = put_str(p, url);
+    put_str(p, "\"}");
     wharf_handle res = wharf_http_request(req, body, n, 0);
     wharf_env_output_set(res, wharf_env_length(res));
     return 0;

@@ -9,10 +9,8 @@
 WHARF_PLUGIN_FN(read_file)
 {
     char path[256], data[1024];
-    uint64_t n = wharf_input(path, sizeof path - 1);
-    if (n >= sizeof path)
+    if (wharf_input_str(path, sizeof path) < 0)
         return wharf_error_set("path too long");
-    path[n] = '\0';
     FILE *f = fopen(path, "r");
     if (!f) {
         char msg[300];

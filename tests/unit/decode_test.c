@@ -5,8 +5,8 @@
  * function body (the validator's to find; listed in body_level[]). */
 #include "../../src/wasm/wasmInt.h"
 #include "../test.h"
+#include "spec_sweep.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,27 +366,12 @@ static bool is_body_level(const char *file, int line)
     return false;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = 0;
-    fclose(f);
-    return buf;
-}
-
 static wharf_status decode_file(const char *dir, const char *file, wharf_error *err)
 {
     char path[512];
     size_t len;
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    char *bytes = slurp(path, &len);
+    char *bytes = spec_read(path, &len);
     if (!bytes)
         return WHARF_ERR_ARG;
     wharf_module m;
@@ -398,8 +383,9 @@ static wharf_status decode_file(const char *dir, const char *file, wharf_error *
 
 /* One command: modules that must be well-formed decode; binary
  * assert_malformed ones fail unless listed in body_level[]. */
-static void sweep_command(const char *dir, const char *name, cJSON *c, int *counts)
+static void sweep_command(const char *dir, const char *name, const cJSON *c, void *ctx)
 {
+    int *counts = ctx;
     const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
     const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(c, "filename"));
     const char *mt = cJSON_GetStringValue(cJSON_GetObjectItem(c, "module_type"));
@@ -422,40 +408,11 @@ static void sweep_command(const char *dir, const char *name, cJSON *c, int *coun
     }
 }
 
-static void sweep_file(const char *name, int *counts)
-{
-    char dir[128], path[256];
-    size_t len;
-    snprintf(dir, sizeof dir, "build/spec/%s", name);
-    snprintf(path, sizeof path, "%s/%s.json", dir, name);
-    char *text = slurp(path, &len);
-    CHECK(text != NULL, "%s missing: run make build/spec/.converted", path);
-    cJSON *json = text ? cJSON_Parse(text) : NULL;
-    cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(json, "commands"))
-        sweep_command(dir, name, c, counts);
-    cJSON_Delete(json);
-    free(text);
-}
-
 /* Every core .wast in $SHARED/spec/core (the Wasm 2.0 suite minus SIMD). */
 static void test_spec_sweep(void)
 {
-    const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
-    char cmd[512], name[64];
-    snprintf(cmd, sizeof cmd, "ls %s/spec/core", shared);
-    FILE *ls = popen(cmd, "r");
-    int counts[3] = { 0 }, files = 0;
-    while (ls && fgets(name, sizeof name, ls)) {
-        char *dot = strstr(name, ".wast");
-        if (!dot)
-            continue;
-        *dot = 0;
-        sweep_file(name, counts);
-        files++;
-    }
-    if (ls)
-        pclose(ls);
+    int counts[3] = { 0 };
+    int files = spec_sweep(sweep_command, counts);
     CHECK(files >= 90, "only %d core spec files", files);
     printf("spec sweep: %d files, %d well-formed modules, %d malformed "
            "rejected, %d accepted (body-level)\n", files, counts[0], counts[2],

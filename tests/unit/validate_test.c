@@ -2,18 +2,13 @@
  * spec suite's module verdicts, plus hand-made bodies that pin down error
  * kinds, offsets and function indices.
  *
- * The sweep reads build/spec/<name>/<name>.json (make build/spec/.converted)
- * for every $SHARED/spec/core/<name>.wast: each `module` must decode and
- * validate, each binary `assert_invalid` must fail validation and each
- * binary `assert_malformed` must fail to load. Run from the repository
- * root. wast2json writes one command per line, which is all the parsing
- * below relies on. */
+ * The sweep (spec_sweep.h) goes over every command of the core suite:
+ * each `module` must decode and validate, each binary `assert_invalid`
+ * must fail validation and each binary `assert_malformed` must fail to
+ * load. Run from the repository root. */
 #include "../../src/wasm/wasmInt.h"
 #include "../test.h"
-
-#include <dirent.h>
-#include <stdlib.h>
-#include <string.h>
+#include "spec_sweep.h"
 
 static const wh_allocator libc_alloc = { wh_libc_alloc, NULL };
 
@@ -30,62 +25,36 @@ static wharf_status load(const uint8_t *bytes, size_t len, wharf_error *err)
     return s;
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
+/* A string field of a command; "" when absent. */
+static const char *field(const cJSON *cmd, const char *key)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    *len = buf ? fread(buf, 1, (size_t)n, f) : 0;
-    fclose(f);
-    return buf;
-}
-
-/* Copies the string value of "key" on a wast2json command line into out;
- * "" when absent. */
-static void field(const char *line, const char *key, char *out, size_t cap)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": \"", key);
-    const char *p = strstr(line, pat);
-    size_t n = 0;
-    if (p) {
-        p += strlen(pat);
-        while (p[n] && p[n] != '"' && n + 1 < cap)
-            n++;
-        memcpy(out, p, n);
-    }
-    out[n] = 0;
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(cmd, key));
+    return v ? v : "";
 }
 
 static int n_invalid_as_malformed, n_malformed_as_invalid;
 
-/* Checks one command line of <dir>/<name>.json. */
-static void check_command(const char *dir, const char *name, const char *line)
+/* Checks one command of <dir>/<name>.json. */
+static void check_command(const char *dir, const char *name, const cJSON *cmd, void *ctx)
 {
-    char type[32], file[256], mtype[16], text[128], path[600];
-    field(line, "type", type, sizeof type);
-    field(line, "filename", file, sizeof file);
-    field(line, "module_type", mtype, sizeof mtype);
-    field(line, "text", text, sizeof text);
+    const char *type = field(cmd, "type"), *text = field(cmd, "text");
+    char path[600];
     bool is_mod = strcmp(type, "module") == 0;
     bool is_inv = strcmp(type, "assert_invalid") == 0;
     bool is_mal = strcmp(type, "assert_malformed") == 0;
-    if (!(is_mod || ((is_inv || is_mal) && strcmp(mtype, "binary") == 0)))
+    bool binary = strcmp(field(cmd, "module_type"), "binary") == 0;
+    if (!(is_mod || ((is_inv || is_mal) && binary)))
         return;
-    snprintf(path, sizeof path, "%s/%s", dir, file);
+    snprintf(path, sizeof path, "%s/%s", dir, field(cmd, "filename"));
     size_t len;
-    uint8_t *bytes = read_file(path, &len);
+    uint8_t *bytes = (uint8_t *)spec_read(path, &len);
     CHECK(bytes != NULL, "cannot read %s", path);
     if (!bytes)
         return;
     wharf_error err = { 0 };
     wharf_status s = load(bytes, len, &err);
     free(bytes);
-    int line_no = atoi(strstr(line, "\"line\": ") + 8);
+    int line_no = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(cmd, "line"));
     if (is_mod)
         CHECK(s == WHARF_OK, "%s.wast:%d: module rejected: %s @%llu: %s", name,
               line_no, wharf_status_name(s), (unsigned long long)err.offset,
@@ -106,39 +75,9 @@ static void check_command(const char *dir, const char *name, const char *line)
     n_malformed_as_invalid += is_mal && s == WHARF_ERR_INVALID;
 }
 
-static void sweep_file(const char *name)
-{
-    char dir[300], path[700], line[8192];
-    snprintf(dir, sizeof dir, "build/spec/%s", name);
-    snprintf(path, sizeof path, "%s/%s.json", dir, name);
-    FILE *f = fopen(path, "r");
-    CHECK(f != NULL, "%s missing: run make build/spec/.converted", path);
-    if (!f)
-        return;
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, "\"type\": "))
-            check_command(dir, name, line);
-    fclose(f);
-}
-
 static void sweep_core(void)
 {
-    const char *shared = getenv("SHARED");
-    char dirname[512];
-    snprintf(dirname, sizeof dirname, "%s/spec/core", shared ? shared : "../shared");
-    DIR *d = opendir(dirname);
-    CHECK(d != NULL, "cannot open %s", dirname);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".wast") == 0) {
-            e->d_name[n - 5] = 0;
-            sweep_file(e->d_name);
-        }
-    }
-    closedir(d);
+    spec_sweep(check_command, NULL);
     printf("# core sweep: %d assert_invalid reported as malformed, "
            "%d assert_malformed reported as invalid\n",
            n_invalid_as_malformed, n_malformed_as_invalid);

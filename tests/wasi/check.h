@@ -1,29 +1,20 @@
-/* check.h: the assertion helpers shared by the WASI guest test programs.
+/* check.h: what the WASI guest test programs share: test.h's harness,
+ * checks of raw __wasi_* calls, and finding a preopened directory.
  *
  *   CHECK(cond, "fmt", ...)   one assertion; a failure prints file:line
  *   ERRNO(call, want)         a raw __wasi_* call must return `want`
- *   return check_done();      prints "N passed, M failed" on stdout
+ *   return test_done();       prints "N passed, M failed" on stdout
  *
  * Guests are built with clang --target=wasm32-wasi; tests/cli/wasi.sh
  * runs them under `wharf run` and adds up the summary lines. */
 #ifndef WH_WASI_CHECK_H
 #define WH_WASI_CHECK_H
 
-#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <wasi/api.h>
 
-static int check_passed, check_failed;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            check_passed++;                                                \
-        } else {                                                           \
-            check_failed++;                                                \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fputc('\n', stderr);                                           \
-        }                                                                  \
-    } while (0)
+#include "../test.h"
 
 #define ERRNO(call, want)                                                  \
     do {                                                                   \
@@ -32,11 +23,22 @@ static int check_passed, check_failed;
               (int)(want));                                                \
     } while (0)
 
-static inline int check_done(void)
+/* The descriptor of the preopened directory the guest knows as `name`, or
+ * -1. Preopens take the numbers from 3 up, without gaps. */
+static inline int find_preopen(const char *name)
 {
-    printf("%d passed, %d failed\n", check_passed, check_failed);
-    fflush(stdout);
-    return check_failed ? 1 : 0;
+    for (int fd = 3; fd < 64; fd++) {
+        __wasi_prestat_t ps;
+        char buf[256];
+        if (__wasi_fd_prestat_get(fd, &ps) != 0)
+            break;
+        if (ps.u.dir.pr_name_len < sizeof buf &&
+            __wasi_fd_prestat_dir_name(fd, (uint8_t *)buf, ps.u.dir.pr_name_len) == 0 &&
+            strlen(name) == ps.u.dir.pr_name_len &&
+            !memcmp(buf, name, ps.u.dir.pr_name_len))
+            return fd;
+    }
+    return -1;
 }
 
 #endif

@@ -55,5 +55,5 @@ int main(int argc, char **argv)
     m0 = ns(CLOCK_MONOTONIC);
     usleep(30000);
     CHECK(ns(CLOCK_MONOTONIC) - m0 >= 30000000, "usleep");
-    return check_done();
+    return test_done();
 }

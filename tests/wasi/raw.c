@@ -35,22 +35,6 @@ IMPORT(poll_oneoff) int32_t raw_poll_oneoff(int32_t, int32_t, int32_t, int32_t);
             __WASI_RIGHTS_FD_SYNC | __WASI_RIGHTS_FD_DATASYNC |                   \
             __WASI_RIGHTS_FD_FDSTAT_SET_FLAGS | __WASI_RIGHTS_POLL_FD_READWRITE)
 
-static int find_preopen(const char *name)
-{
-    for (int fd = 3; fd < 64; fd++) {
-        __wasi_prestat_t ps;
-        char buf[256];
-        if (__wasi_fd_prestat_get(fd, &ps) != 0)
-            break;
-        if (ps.u.dir.pr_name_len < sizeof buf &&
-            __wasi_fd_prestat_dir_name(fd, (uint8_t *)buf, ps.u.dir.pr_name_len) == 0 &&
-            strlen(name) == ps.u.dir.pr_name_len &&
-            !memcmp(buf, name, ps.u.dir.pr_name_len))
-            return fd;
-    }
-    return -1;
-}
-
 static int open_at(int dir, const char *path, int oflags, uint64_t rights)
 {
     __wasi_fd_t fd;
@@ -476,7 +460,7 @@ int main(int argc, char **argv)
     int dir = find_preopen(argv[1]);
     CHECK(dir > 2, "preopen %s not found", argv[1]);
     if (dir < 0)
-        return check_done();
+        return test_done();
     test_args_env(argc, argv);
     test_clocks_random();
     test_prestat(dir, argv[1]);
@@ -490,5 +474,5 @@ int main(int argc, char **argv)
     test_rights(dir);
     test_poll(dir);
     test_sock(dir);
-    return check_done();
+    return test_done();
 }

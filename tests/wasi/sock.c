@@ -85,5 +85,5 @@ int main(int argc, char **argv)
         accept_one();
     else
         CHECK(0, "usage: sock pair|accept");
-    return check_done();
+    return test_done();
 }

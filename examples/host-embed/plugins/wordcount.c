@@ -9,19 +9,6 @@ WHARF_PLUGIN_FN(describe)
     return 0;
 }
 
-/* Appends v in decimal at p; returns the new end. */
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
 static char *put_str(char *p, const char *s)
 {
     while (*s)
@@ -43,9 +30,9 @@ WHARF_PLUGIN_FN(process)
         total = 0;
     total += words;
     wharf_var_set("total", &total, sizeof total);
-    char out[64], *p = put_u64(out, words);
+    char out[64], *p = out + wharf_fmt_u64(out, words);
     p = put_str(p, " words, ");
-    p = put_u64(p, total);
+    p += wharf_fmt_u64(p, total);
     p = put_str(p, " in total");
     wharf_output(out, (uint64_t)(p - out));
     return 0;
