@@ -113,6 +113,7 @@ typedef struct comp {
 
     /* Peephole state, valid only while ncode equals the recorded end. */
     uint32_t prev_at;      /* start of the last instruction; NONE at labels */
+    uint32_t prev2_at;     /* and of the one before it, or NONE */
     uint32_t last_end, last_dst;
     uint32_t lc_end, lc_at, lc_dst, lc_prev;
     cond lc;
@@ -195,6 +196,12 @@ static const uint16_t inc_br[COND_COUNT_][2][2] = {
 static const struct { uint16_t first, wop, fused; } pairs[] = {
 #define SHOP(shift, op) { WH_IOP_##shift, WH_OP_##op, WH_IOP_##shift##_##op },
 #define PAIR(p, c) { WH_IOP_##p, WH_OP_##c, WH_IOP_##p##_##c },
+#include "iops.def"
+};
+/* Two shifts by constants and the xor/or of their results. */
+static const struct { uint16_t a, b, wop, fused; } sh2s[] = {
+#define SH2(a, b, op) { WH_IOP_I32_##a##_I, WH_IOP_I32_##b##_I, WH_OP_I32_##op, \
+                        WH_IOP_SH2_##a##_##b##_##op },
 #include "iops.def"
 };
 /* f64 ops whose result a store may take straight to memory. */
@@ -297,9 +304,18 @@ static uint32_t op(comp *c, int iop)
 {
     uint32_t at = c->ncode;
     c->last_end = c->lc_end = NONE;
+    c->prev2_at = c->prev_at;
     c->prev_at = at;
     put_ptr(c, c->h[iop]);
     return at;
+}
+
+/* Takes the last instruction back (to fuse it into the next one). */
+static void take_back(comp *c)
+{
+    c->ncode = c->prev_at;
+    c->prev_at = c->prev2_at;
+    c->prev2_at = NONE;
 }
 
 /* Whether the last instruction is `iop`, `units` long and not behind a
@@ -331,7 +347,7 @@ static void retargetable(comp *c, uint32_t dst)
 /* Places a label here: nothing before it may be rewritten any more. */
 static void label_here(comp *c)
 {
-    c->last_end = c->lc_end = c->prev_at = NONE;
+    c->last_end = c->lc_end = c->prev_at = c->prev2_at = NONE;
     c->entry_path = false;
 }
 
@@ -379,6 +395,33 @@ static void const_to(comp *c, uint32_t dst, uint64_t k)
     }
 }
 
+/* When the instruction just emitted is a run of moves, makes room for one
+ * more at its end (MOV -> MOV_MOV -> MOVN) and returns true. */
+static bool join_move(comp *c)
+{
+    uint32_t at = c->prev_at, m[4];
+    if (prev_is(c, WH_IOP_MOV, 4)) {
+        c->ncode = at;
+        put_ptr(c, c->h[WH_IOP_MOV_MOV]);
+        c->ncode = at + 4;
+    } else if (prev_is(c, WH_IOP_MOV_MOV, 6)) {
+        memcpy(m, c->code + at + 2, sizeof m);
+        c->ncode = at;
+        put_ptr(c, c->h[WH_IOP_MOVN]);
+        put(c, 3);
+        for (int i = 0; i < 4; i++)
+            put(c, m[i]);
+    } else if (at != NONE && at + 2 < c->ncode &&
+               at + 3 + 2 * (uint64_t)c->code[at + 2] == c->ncode &&
+               prev_is(c, WH_IOP_MOVN, c->ncode - at)) {
+        c->code[at + 2]++;
+    } else {
+        return false;
+    }
+    c->prev_at = at;
+    return true;
+}
+
 /* Emits code writing e's value to slot dst (nothing if already there).
  * Leaves e as it is: used on branch paths the fallthrough doesn't see. */
 static void move_to(comp *c, uint32_t dst, const entry *e)
@@ -410,15 +453,10 @@ static void move_to(comp *c, uint32_t dst, const entry *e)
     uint32_t src = e->kind == E_LOCAL ? e->local : e->home;
     if (src == dst)
         return;
-    if (e->nslots == 1 && prev_is(c, WH_IOP_MOV, 4)) {
-        uint32_t at = c->prev_at;        /* two moves in one dispatch */
-        c->ncode = at;
-        put_ptr(c, c->h[WH_IOP_MOV_MOV]);
-        c->ncode = at + 4;
-        c->prev_at = at;
-    } else {
+    if (e->nslots == 1 && join_move(c))
+        ;                                /* several moves in one dispatch */
+    else
         op(c, e->nslots == 2 ? WH_IOP_MOV2 : WH_IOP_MOV);
-    }
     put(c, dst);
     put(c, src);
 }
@@ -598,6 +636,32 @@ static void emit_return(comp *c)
     put(c, c->rec);
 }
 
+/* When the instruction just emitted is a run of moves, turns it into
+ * MOVS_BR_L (the moves, then a back edge whose offset and cost follow)
+ * and returns true. */
+static bool moves_then_loop(comp *c)
+{
+    uint32_t at = c->prev_at, n;
+    if (prev_is(c, WH_IOP_MOV, 4) || prev_is(c, WH_IOP_MOV_MOV, 6)) {
+        n = (c->ncode - at - 2) / 2;      /* make room for the count */
+        put(c, 0);
+        if (c->nomem)
+            return false;
+        memmove(c->code + at + 3, c->code + at + 2, 2 * n * sizeof *c->code);
+        c->code[at + 2] = n;
+    } else if (!(at != NONE && at + 2 < c->ncode &&
+                 at + 3 + 2 * (uint64_t)c->code[at + 2] == c->ncode &&
+                 prev_is(c, WH_IOP_MOVN, c->ncode - at))) {
+        return false;
+    }
+    uint32_t end = c->ncode;
+    c->ncode = at;
+    put_ptr(c, c->h[WH_IOP_MOVS_BR_L]);
+    c->ncode = end;
+    c->prev_at = at;
+    return true;
+}
+
 /* An unconditional branch to f, carrying its values. */
 static void emit_branch(comp *c, frame *f)
 {
@@ -607,7 +671,8 @@ static void emit_branch(comp *c, frame *f)
     }
     emit_moves(c, f, arity(f));
     if (f->kind == F_LOOP) {
-        op(c, WH_IOP_BR_L);
+        if (!moves_then_loop(c))
+            op(c, WH_IOP_BR_L);
         put(c, rel(f->label, c->ncode));
         loop_cost(c, f);
     } else {
@@ -627,6 +692,7 @@ static cond take_cond(comp *c)
         c->ncode = c->lc_at;
         c->last_end = c->lc_end = NONE;
         c->prev_at = c->lc_prev;    /* still adjacent: see prev_is */
+        c->prev2_at = NONE;
         return c->lc;
     }
     return (cond){ COND_NZ32, false, slot_of(c, &e), 0 };
@@ -661,7 +727,7 @@ static bool take_add(comp *c, uint32_t d, uint32_t opd[3], bool *imm)
         return false;
     memcpy(opd, c->code + at + (pair ? 5 : 2), 3 * sizeof *opd);
     memcpy(first, c->code + at + 2, sizeof first);
-    c->ncode = at;
+    take_back(c);
     if (pair) {
         op(c, WH_IOP_I32_ADD_I);
         for (int i = 0; i < 3; i++)
@@ -970,7 +1036,7 @@ static bool fuse_mul(comp *c, int wop, const entry *a, const entry *b, uint32_t 
     if ((!ma && !mb) || (z->kind != E_TEMP && z->kind != E_LOCAL))
         return false;
     uint32_t x = c->code[at + 3], y = c->code[at + 4];
-    c->ncode = at;
+    take_back(c);
     int iop = wop == WH_OP_F64_ADD ? WH_IOP_F64_MULADD : ma ? WH_IOP_F64_MULSUB : WH_IOP_F64_SUBMUL;
     at = op(c, iop);
     put(c, dst);
@@ -997,6 +1063,31 @@ static bool is_first(const comp *c, uint16_t first, const entry *m, uint32_t opd
     return true;
 }
 
+/* Two shifts by constants whose results an i32 xor/or combines: z is the
+ * first's result when that shift is now the last instruction; `second` is
+ * the shift already taken back, with operands opd. */
+static bool fuse_sh2(comp *c, uint16_t second, int wop, const uint32_t opd[2],
+                     const entry *z, uint32_t dst)
+{
+    uint32_t i = 0, at = c->prev_at;
+    while (i < WH_ARRAY_LEN(sh2s) && !(sh2s[i].b == second && sh2s[i].wop == wop &&
+                                       prev_is(c, sh2s[i].a, 5)))
+        i++;
+    if (i == WH_ARRAY_LEN(sh2s) || z->kind != E_TEMP || c->code[at + 2] != z->home)
+        return false;
+    uint32_t x = c->code[at + 3], k = c->code[at + 4];
+    take_back(c);
+    at = op(c, sh2s[i].fused);
+    put(c, dst);
+    put(c, x);
+    put(c, k);
+    put(c, opd[0]);
+    put(c, opd[1]);
+    push(c, WH_I32);
+    retargetable(c, at + 2);
+    return true;
+}
+
 /* An i32 op on the result of another (see pairs[]) and a value already in
  * a slot: one instruction. */
 static bool fuse_pair(comp *c, int wop, const entry *a, const entry *b, uint32_t dst)
@@ -1007,8 +1098,11 @@ static bool fuse_pair(comp *c, int wop, const entry *a, const entry *b, uint32_t
             uint32_t opd[2];
             if ((z->kind != E_TEMP && z->kind != E_LOCAL) || !is_first(c, pairs[i].first, m, opd))
                 continue;
-            if (m->kind == E_TEMP)
-                c->ncode = c->prev_at;          /* take the first op back */
+            if (m->kind == E_TEMP) {
+                take_back(c);                   /* the first op */
+                if (fuse_sh2(c, pairs[i].first, wop, opd, z, dst))
+                    return true;
+            }
             uint32_t at = op(c, pairs[i].fused);
             put(c, dst);
             put(c, opd[0]);
@@ -1136,7 +1230,7 @@ static void do_load(comp *c, int wop)
         c->code[c->prev_at + 2] == a.home) {
         uint32_t sx[3];                    /* (x << k) + b, taken back */
         memcpy(sx, c->code + c->prev_at + 3, sizeof sx);
-        c->ncode = c->prev_at;
+        take_back(c);
         at = op(c, load_sx[wop] - 1);
         put(c, a.home);
         for (int i = 0; i < 3; i++)
@@ -1176,7 +1270,7 @@ static bool fuse_store(comp *c, const entry *v, const entry *a, uint32_t offset)
         return false;
     uint32_t at = c->prev_at, n = stored[i].units - 3, opd[3];
     memcpy(opd, c->code + at + 3, n * sizeof *opd);
-    c->ncode = at;
+    take_back(c);
     site(c, op(c, stored[i].fused));
     for (uint32_t k = 0; k < n; k++)
         put(c, opd[k]);
@@ -1198,7 +1292,7 @@ static bool fuse_copy(comp *c, int wop, const entry *v, const entry *a, uint32_t
         c->code[at + 3] != v->home)
         return false;
     memcpy(ld, c->code + at + 4, sizeof ld);
-    c->ncode = at;
+    take_back(c);
     op(c, copies[i].copy);
     site(c, at + 1);
     for (int k = 0; k < 3; k++)

@@ -373,6 +373,16 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
         memcpy(mbase + ea, &bits, 8);                                    \
         NEXT((k) + 2);                                                   \
     } while (0)
+/* Two shifts by constants, combined. */
+#define SHX_SHL(a, k) ((a) << (k))
+#define SHX_SHR_U(a, k) ((a) >> (k))
+#define SHX_ROTL(a, k) rotl32(a, k)
+#define OPX_XOR ^
+#define OPX_OR |
+#define H_SH2(a, b, op)                                                  \
+    L_SH2_##a##_##b##_##op:                                              \
+        PUT32(1, SHX_##a(U32(2), U(3) & 31) OPX_##op SHX_##b(U32(4), U(5) & 31)); \
+        NEXT(6);
 #define H_BRC(name, cond)                                                \
     L_BR_##name: if (cond) JUMP(2); NEXT(3);                            \
     L_BR_##name##_L: if (cond) JUMP_LOOP(2); NEXT(4);
@@ -434,9 +444,13 @@ static uint64_t trap_offset(const wh_compiled *c, const uint32_t *ip)
     }
 
 /* Runs `entry` (a wasm function of entry->inst) with its arguments at sp;
- * or, when `table` is not NULL, only reports the handler offsets. noclone
- * and noinline keep one copy of the labels the offsets refer to. */
-__attribute__((noinline, noclone))
+ * or, when `table` is not NULL, only reports the handler addresses.
+ * noinline (and noclone where the compiler has it) keep one copy of the
+ * labels the addresses refer to. */
+#if defined(__has_attribute) && __has_attribute(noclone)
+__attribute__((noclone))
+#endif
+__attribute__((noinline))
 static wharf_status run(wh_exec *ex, wharf_func *entry, wharf_slot *sp,
                         void *const **table)
 {
@@ -618,6 +632,21 @@ L_ADDI_ADDI:
     PUT32(1, U32(2) + U(3));
     PUT32(4, U32(5) + U(6));
     NEXT(7);
+L_MOVN: {
+    uint32_t n = U(1);
+    const uint32_t *m = &U(2);
+    for (uint32_t i = 0; i < n; i++)
+        fp[m[2 * i]] = fp[m[2 * i + 1]];
+    ip += 3 + 2 * n;
+    DISPATCH();
+}
+L_MOVS_BR_L: {
+    uint32_t n = U(1);
+    const uint32_t *m = &U(2);
+    for (uint32_t i = 0; i < n; i++)
+        fp[m[2 * i]] = fp[m[2 * i + 1]];
+    JUMP_LOOP(2 + 2 * n);
+}
 L_MOV2:
     fp[U(1)] = fp[U(2)];
     fp[U(1) + 1] = fp[U(2) + 1];
@@ -789,6 +818,8 @@ L_INC_I_NZ32: {
     H_PAIRS(I32_XOR, ^)
     H_PAIRS(I32_AND, &)
     H_PAIRS(I32_OR, |)
+#define SH2(a, b, op) H_SH2(a, b, op)
+#include "iops.def"
     H_SHOPS(I32_SHL_I, a << k)
     H_SHOPS(I32_SHR_U_I, a >> k)
     H_SHOPS(I32_ROTL_I, rotl32(a, k))
