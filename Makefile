@@ -1,6 +1,7 @@
 # wharf: one non-recursive Makefile (see docs/ARCHITECTURE.md).
 #
 #   make             release library build/libwharf.a and CLI build/wharf
+#                    (every build first installs missing Debian packages)
 #   make test        installs missing Debian packages, then runs every test
 #                    (unit, spec, cli) on the release build and under
 #                    AddressSanitizer + UBSan (build/asan/)
@@ -46,7 +47,7 @@ all: build/wharf build/libwharf.a
 # $(call variant,NAME): object, library, CLI and test-program rules for one
 # build flavour, so release and sanitizer builds share every rule.
 define variant
-$(DIR_$(1))/obj/%.o: %.c
+$(DIR_$(1))/obj/%.o: %.c | deps
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$(FLAGS_$(1)) $$(CFLAGS) -c $$< -o $$@
 
