@@ -849,6 +849,21 @@ static frame *push_frame(comp *c, uint8_t kind)
     return f;
 }
 
+/* Pushes a control frame of `kind` with the signature read into `sig`,
+ * its base below the parameters already on the stack. */
+static frame *open_frame(comp *c, uint8_t kind, const frame *sig)
+{
+    frame *f = push_frame(c, kind);
+    if (!f)
+        return NULL;
+    f->np = sig->np;
+    f->params = sig->params;
+    f->nr = sig->nr;
+    f->results = sig->results;
+    f->height = c->nstk - f->np;
+    return f;
+}
+
 static void do_block(comp *c, uint8_t kind)
 {
     frame tmp;
@@ -856,14 +871,9 @@ static void do_block(comp *c, uint8_t kind)
     materialize_locals(c);
     if (kind == F_LOOP)
         materialize_top(c, tmp.np);   /* back edges write these homes */
-    frame *f = push_frame(c, kind);
+    frame *f = open_frame(c, kind, &tmp);
     if (!f)
         return;
-    f->np = tmp.np;
-    f->params = tmp.params;
-    f->nr = tmp.nr;
-    f->results = tmp.results;
-    f->height = c->nstk - f->np;
     if (kind == F_LOOP) {
         f->label = c->ncode;
         label_here(c);
@@ -881,14 +891,9 @@ static void do_if(comp *c)
     cond k = take_cond(c);
     materialize_locals(c);
     materialize_top(c, tmp.np);
-    frame *f = push_frame(c, F_IF);
+    frame *f = open_frame(c, F_IF, &tmp);
     if (!f)
         return;
-    f->np = tmp.np;
-    f->params = tmp.params;
-    f->nr = tmp.nr;
-    f->results = tmp.results;
-    f->height = c->nstk - f->np;
     f->else_at = cond_branch(c, k, true, false);
     for (uint32_t i = 0; i < tmp.np; i++) {
         entry src = c->stk[f->height + i];
