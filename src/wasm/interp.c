@@ -828,68 +828,41 @@ L_INC_I_NZ32: {
     H_BIN(I64_SUB, U64, PUT64, a - b)
     H_BIN(I64_ROTR, U64, PUT64, rotl64(a, 64 - (b & 63)))
 
-    /* Division (spec 4.3.2): by zero traps; signed INT_MIN / -1 overflows,
-     * while INT_MIN % -1 is 0 (and must not reach the CPU's idiv). */
-L_I32_DIV_S: {
-    int32_t a = (int32_t)U32(2), b = (int32_t)U32(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    if (WH_UNLIKELY(a == INT32_MIN && b == -1))
-        TRAP(WHARF_TRAP_INT_OVERFLOW);
-    PUT32(1, a / b);
-    NEXT(4);
-}
-L_I32_DIV_U: {
-    uint32_t a = U32(2), b = U32(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    PUT32(1, a / b);
-    NEXT(4);
-}
-L_I32_REM_S: {
-    int32_t a = (int32_t)U32(2), b = (int32_t)U32(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    PUT32(1, b == -1 ? 0 : a % b);
-    NEXT(4);
-}
-L_I32_REM_U: {
-    uint32_t a = U32(2), b = U32(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    PUT32(1, a % b);
-    NEXT(4);
-}
-L_I64_DIV_S: {
-    int64_t a = (int64_t)U64(2), b = (int64_t)U64(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    if (WH_UNLIKELY(a == INT64_MIN && b == -1))
-        TRAP(WHARF_TRAP_INT_OVERFLOW);
-    PUT64(1, a / b);
-    NEXT(4);
-}
-L_I64_DIV_U: {
-    uint64_t a = U64(2), b = U64(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    PUT64(1, a / b);
-    NEXT(4);
-}
-L_I64_REM_S: {
-    int64_t a = (int64_t)U64(2), b = (int64_t)U64(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    PUT64(1, b == -1 ? 0 : a % b);
-    NEXT(4);
-}
-L_I64_REM_U: {
-    uint64_t a = U64(2), b = U64(3);
-    if (WH_UNLIKELY(b == 0))
-        TRAP(WHARF_TRAP_DIV_ZERO);
-    PUT64(1, a % b);
-    NEXT(4);
-}
+/* Division (spec 4.3.2). Unsigned division and remainder: only a zero
+ * divisor traps. */
+#define H_DIVU(name, T, GET, PUT, op)                                    \
+    L_##name: {                                                          \
+        T a = GET(2), b = GET(3);                                        \
+        if (WH_UNLIKELY(b == 0))                                         \
+            TRAP(WHARF_TRAP_DIV_ZERO);                                   \
+        PUT(1, a op b);                                                  \
+        NEXT(4);                                                         \
+    }
+/* Signed: also INT_MIN / -1 overflows, while INT_MIN % -1 is 0 (and
+ * must not reach the CPU's idiv, which would fault). */
+#define H_DIVS(name, T, GET, PUT, MIN)                                   \
+    L_##name##_DIV_S: {                                                  \
+        T a = (T)GET(2), b = (T)GET(3);                                  \
+        if (WH_UNLIKELY(b == 0))                                         \
+            TRAP(WHARF_TRAP_DIV_ZERO);                                   \
+        if (WH_UNLIKELY(a == MIN && b == -1))                            \
+            TRAP(WHARF_TRAP_INT_OVERFLOW);                               \
+        PUT(1, a / b);                                                   \
+        NEXT(4);                                                         \
+    }                                                                    \
+    L_##name##_REM_S: {                                                  \
+        T a = (T)GET(2), b = (T)GET(3);                                  \
+        if (WH_UNLIKELY(b == 0))                                         \
+            TRAP(WHARF_TRAP_DIV_ZERO);                                   \
+        PUT(1, b == -1 ? 0 : a % b);                                     \
+        NEXT(4);                                                         \
+    }
+    H_DIVS(I32, int32_t, U32, PUT32, INT32_MIN)
+    H_DIVS(I64, int64_t, U64, PUT64, INT64_MIN)
+    H_DIVU(I32_DIV_U, uint32_t, U32, PUT32, /)
+    H_DIVU(I32_REM_U, uint32_t, U32, PUT32, %)
+    H_DIVU(I64_DIV_U, uint64_t, U64, PUT64, /)
+    H_DIVU(I64_REM_U, uint64_t, U64, PUT64, %)
 
     /* By a constant that is neither 0 nor (signed) -1: nothing to check. */
     L_I32_DIV_S_I: PUT32(1, (int32_t)U32(2) / (int32_t)U(3)); NEXT(4);
